@@ -1,0 +1,240 @@
+//! Wires config, store, mail and routes into a running server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::middleware::CookieJarManager;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Server, get};
+use tracing::Instrument;
+
+use crate::api;
+use crate::config::{Config, LogConfig, LogFormat};
+use crate::i18n::Lang;
+use crate::service::catalog::Catalog;
+use crate::service::problems::{ImportError, import_dir};
+use crate::store::{Store, StoreError};
+use crate::web::{self, pages::ContestNames};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("first-start import of problems failed:\n{0}")]
+    Import(#[from] ImportError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Sets up logging once per process, from `[log]` (`RUST_LOG` overrides the filter).
+pub fn init_tracing(config: &LogConfig) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match config.format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Connects, migrates, and imports the problems folder when the catalog is empty.
+pub async fn prepare(config: &Config) -> Result<(Store, Arc<Catalog>), AppError> {
+    let store = Store::connect(&config.database).await?;
+    store.migrate().await?;
+    let (count, _) = store.problems_fingerprint().await?;
+    if count == 0 && config.problems.import_on_first_start {
+        if config.problems.dir.is_dir() {
+            let counts = import_dir(&store, None, &config.problems.dir, false).await?;
+            tracing::info!(created = counts.created, dir = %config.problems.dir.display(), "imported problems at first start");
+        } else {
+            tracing::warn!(dir = %config.problems.dir.display(), "no problems folder; the catalog starts empty");
+        }
+    }
+    let catalog = Arc::new(Catalog::load(&store).await?);
+    Ok((store, catalog))
+}
+
+/// A built server, bound to its address, not yet serving.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    addr: SocketAddr,
+    endpoint: poem::endpoint::BoxEndpoint<'static, Response>,
+    store: Store,
+    catalog: Arc<Catalog>,
+    refresh_every: Duration,
+    grace: Duration,
+}
+
+impl Application {
+    /// Prepares the database and binds `server.listen` (port 0 picks a free port).
+    pub async fn build(config: &Config) -> Result<Application, AppError> {
+        let (store, catalog) = prepare(config).await?;
+        let addr = config.server.listen;
+        let acceptor = TcpListener::bind(addr)
+            .into_acceptor()
+            .await
+            .map_err(|source| AppError::Listen { addr, source })?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .unwrap_or(addr);
+        let names = ContestNames {
+            vi: config.contest.name_vi.clone(),
+            en: config.contest.name_en.clone(),
+        };
+        let endpoint = routes(store.clone(), Arc::clone(&catalog), names);
+        Ok(Application {
+            acceptor,
+            addr,
+            endpoint,
+            store,
+            catalog,
+            refresh_every: Duration::from_secs(config.problems.refresh_secs),
+            grace: Duration::from_secs(config.server.shutdown_grace_secs),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn catalog(&self) -> Arc<Catalog> {
+        Arc::clone(&self.catalog)
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish within the grace
+    /// period and stops the background tasks.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let refresher = {
+            let (store, catalog, every) = (
+                self.store.clone(),
+                Arc::clone(&self.catalog),
+                self.refresh_every,
+            );
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    match catalog.refresh_if_changed(&store).await {
+                        Ok(true) => {
+                            tracing::info!("catalog reloaded after a change in the database")
+                        }
+                        Ok(false) => {}
+                        Err(e) => tracing::warn!(error = %e, "catalog refresh check failed"),
+                    }
+                }
+            })
+        };
+        tracing::info!(addr = %self.addr, "listening");
+        let result = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(self.endpoint, shutdown, Some(self.grace))
+            .await;
+        refresher.abort();
+        self.store.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received, shutting down"),
+        () = term => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+fn routes(
+    store: Store,
+    catalog: Arc<Catalog>,
+    names: ContestNames,
+) -> poem::endpoint::BoxEndpoint<'static, Response> {
+    let api_service = api::service(Arc::clone(&catalog));
+    let spec = api_service.spec_endpoint();
+    let docs = api_service.swagger_ui();
+    let error_names = names.clone();
+    web::routes()
+        .nest(api::BASE, api_service)
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .at("/health", get(api::health::health))
+        .at("/ready", get(api::health::ready))
+        .around(move |ep, req| {
+            let names = error_names.clone();
+            async move { Ok(shape_errors(ep, req, &names).await) }
+        })
+        .around(web::remember_language)
+        .with(CookieJarManager::new())
+        .data(store)
+        .data(catalog)
+        .data(names)
+        .around(log_request)
+        .boxed()
+}
+
+/// One error shape per surface: problem details under `/api`, an HTML page elsewhere.
+async fn shape_errors<E: Endpoint>(ep: E, req: Request, names: &ContestNames) -> Response {
+    let lang = Lang::detect(&req);
+    let path = req.uri().path().to_owned();
+    match ep.call(req).await {
+        Ok(resp) => resp.into_response(),
+        Err(err) if path == "/api" || path.starts_with("/api/") => {
+            api::error::to_problem_response(err, lang)
+        }
+        Err(err) => web::error_page(err, &path, lang, names),
+    }
+}
+
+/// Logs one line per request (id, method, path, status, latency) and echoes `X-Request-Id`.
+async fn log_request<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
+    let id = req
+        .header("x-request-id")
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(crate::store::new_id);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let started = Instant::now();
+    let result = ep.call(req).instrument(span.clone()).await;
+    let mut resp = match result {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    };
+    let status = resp.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| tracing::info!(status, latency_ms, "request"));
+    if let Ok(v) = id.parse() {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    Ok(resp)
+}

@@ -1,0 +1,228 @@
+//! Settings: `config/default.toml` (compiled in), then an optional file, then `DXCONTEST_`
+//! environment variables with `__` for nesting. A bad value stops the start with an error naming
+//! the key and where the value came from.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+/// The defaults, compiled into the binary so it runs from any folder.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub problems: ProblemsConfig,
+    pub contest: ContestConfig,
+    pub mail: MailConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub public_base_url: String,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+    pub busy_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemsConfig {
+    pub dir: PathBuf,
+    pub import_on_first_start: bool,
+    pub refresh_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContestConfig {
+    pub name_vi: String,
+    pub name_en: String,
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    pub transport: MailTransport,
+    pub file_dir: PathBuf,
+    pub from: String,
+    pub smtp: SmtpConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Figment(Box<figment::Error>),
+    #[error("configuration: key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+    #[error("configuration: cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Config {
+    /// Loads the defaults, then `file` if given, then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::figment(file)?.extract_config()
+    }
+
+    /// The layered sources, for callers (tests) that add their own on top.
+    pub fn figment(file: Option<&Path>) -> Result<Figment, ConfigError> {
+        let mut fig = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+                });
+            }
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        Ok(fig.merge(Env::prefixed("DXCONTEST_").split("__")))
+    }
+
+    /// Checks what types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_owned(),
+            })
+        };
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return invalid("database.url", "must start with sqlite:// or postgres://");
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections", "must be at least 1");
+        }
+        let base = &self.server.public_base_url;
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.ends_with('/') {
+            return invalid(
+                "server.public_base_url",
+                "must be an http(s) URL without a trailing slash",
+            );
+        }
+        if self.contest.timezone != "Asia/Ho_Chi_Minh" {
+            return invalid(
+                "contest.timezone",
+                "only Asia/Ho_Chi_Minh (UTC+7, no daylight saving) is supported",
+            );
+        }
+        if self.problems.refresh_secs == 0 {
+            return invalid("problems.refresh_secs", "must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// Extracting with validation, for any figment.
+pub trait ExtractConfig {
+    fn extract_config(&self) -> Result<Config, ConfigError>;
+}
+
+impl ExtractConfig for Figment {
+    fn extract_config(&self) -> Result<Config, ConfigError> {
+        let config: Config = self
+            .extract()
+            .map_err(|e| ConfigError::Figment(Box::new(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_and_validate() {
+        let c = Figment::from(Toml::string(DEFAULT_TOML))
+            .extract_config()
+            .expect("defaults are valid");
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database.url, "sqlite://data/dxcontest.db");
+        assert_eq!(c.mail.transport, MailTransport::File);
+    }
+
+    #[test]
+    fn bad_value_names_key_and_source() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("my.toml");
+        std::fs::write(&file, "[server]\nlisten = \"not-an-address\"\n").expect("write");
+        let msg = Config::figment(Some(&file))
+            .expect("file exists")
+            .extract_config()
+            .expect_err("bad listen")
+            .to_string();
+        assert!(msg.contains("server.listen"), "{msg}");
+        assert!(msg.contains("my.toml"), "{msg}");
+    }
+
+    #[test]
+    fn semantic_checks_name_the_key() {
+        let fig = Figment::from(Toml::string(DEFAULT_TOML))
+            .merge(Toml::string("[database]\nurl = \"mysql://x\""));
+        let msg = fig.extract_config().expect_err("bad url").to_string();
+        assert!(msg.contains("database.url"), "{msg}");
+    }
+}
