@@ -105,7 +105,7 @@ pub struct LogConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("configuration: {0}")]
+    #[error("{}", describe(.0))]
     Figment(Box<figment::Error>),
     #[error("configuration: key `{key}`: {message}")]
     Invalid { key: &'static str, message: String },
@@ -114,6 +114,35 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// One line per problem: the key in config-file form, where its value came from, and what is wrong.
+fn describe(err: &figment::Error) -> String {
+    err.clone()
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".").to_lowercase();
+            let source = match &e.metadata {
+                Some(m) if m.name.contains("environment") => {
+                    format!(
+                        "environment variable DXCONTEST_{}",
+                        e.path.join("__").to_uppercase()
+                    )
+                }
+                Some(m) => match &m.source {
+                    Some(src) => src.to_string(),
+                    None => "built-in config/default.toml".to_owned(),
+                },
+                None => "an unknown source".to_owned(),
+            };
+            if key.is_empty() {
+                format!("configuration ({source}): {}", e.kind)
+            } else {
+                format!("configuration: key `{key}` (from {source}): {}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Config {

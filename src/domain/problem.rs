@@ -270,8 +270,9 @@ impl Problem {
 
         let raw: RawFrontMatter = toml::from_str(front).map_err(|e| {
             let line = e.span().map_or(2, |s| line_of(s.start));
-            let field =
-                missing_or_unknown_key(e.message()).unwrap_or_else(|| "front matter".into());
+            let field = missing_or_unknown_key(e.message())
+                .or_else(|| e.span().and_then(|s| key_at(front, s.start)))
+                .unwrap_or_else(|| "front matter".into());
             err(line, &field, e.message().trim().to_owned())
         })?;
 
@@ -402,6 +403,26 @@ impl Problem {
     }
 }
 
+/// The dotted key (`market.count`) of the `key = value` line holding byte `pos`, if any.
+fn key_at(front: &str, pos: usize) -> Option<String> {
+    let before = &front[..pos.min(front.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = front[line_start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix('[').and_then(|t| t.strip_suffix(']')));
+    Some(match table {
+        Some(t) => format!("{}.{key}", t.trim()),
+        None => key.to_owned(),
+    })
+}
+
 /// serde reports "missing field `x`" / "unknown field `x`": pull out the key for the error.
 fn missing_or_unknown_key(message: &str) -> Option<String> {
     for prefix in ["missing field `", "unknown field `"] {
@@ -482,6 +503,17 @@ Nội dung.
         );
         assert_eq!(e.field, "colour");
         assert_eq!(e.line, 7);
+    }
+
+    #[test]
+    fn wrong_type_names_the_dotted_key() {
+        let e = expect_err("BT-01.md", &GOOD.replace("count = 32", "count = \"many\""));
+        assert_eq!((e.field.as_str(), e.line), ("market.count", 19));
+        let e = expect_err(
+            "BT-01.md",
+            &GOOD.replace("policy_mandated = true", "policy_mandated = \"yes\""),
+        );
+        assert_eq!((e.field.as_str(), e.line), ("policy_mandated", 9));
     }
 
     #[test]

@@ -1,0 +1,11 @@
+//! Integration tests: the real server on a random port, on SQLite and (with TEST_POSTGRES_URL) on
+//! PostgreSQL; pages in a real headless Chromium.
+
+mod common;
+
+mod browser;
+mod catalog_api;
+mod cli;
+mod import;
+mod migrations;
+mod pages;
