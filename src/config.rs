@@ -76,7 +76,20 @@ pub struct MailConfig {
     pub transport: MailTransport,
     pub file_dir: PathBuf,
     pub from: String,
+    pub dispatcher: DispatcherConfig,
     pub smtp: SmtpConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatcherConfig {
+    pub enabled: bool,
+    pub poll_interval_ms: u64,
+    pub batch_size: u32,
+    pub lease_secs: u64,
+    pub max_attempts: u32,
+    pub backoff_base_secs: u64,
+    pub max_backoff_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +100,7 @@ pub struct SmtpConfig {
     pub security: SmtpSecurity,
     pub username: String,
     pub password: String,
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -8,6 +8,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod i18n;
+pub mod mail;
 pub mod service;
 pub mod store;
 pub mod web;

@@ -8,12 +8,26 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use super::Backend;
 
 /// (version, description, SQLite SQL, PostgreSQL SQL). Add new migrations at the end.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "problems",
-    include_str!("../../migrations/sqlite/0001_problems.sql"),
-    include_str!("../../migrations/postgres/0001_problems.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "problems",
+        include_str!("../../migrations/sqlite/0001_problems.sql"),
+        include_str!("../../migrations/postgres/0001_problems.sql"),
+    ),
+    (
+        2,
+        "outbox",
+        include_str!("../../migrations/sqlite/0002_outbox.sql"),
+        include_str!("../../migrations/postgres/0002_outbox.sql"),
+    ),
+    (
+        3,
+        "accounts",
+        include_str!("../../migrations/sqlite/0003_accounts.sql"),
+        include_str!("../../migrations/postgres/0003_accounts.sql"),
+    ),
+];
 
 /// File names this build embeds, per backend: `0001_problems.sql`. Tests compare them with the
 /// migrations folders so that a file added to one folder and not the other, or not listed here,

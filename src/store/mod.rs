@@ -2,6 +2,7 @@
 //! rows to domain types. Ids are UUIDv7 text, times integer milliseconds UTC, JSON is text.
 
 pub mod migrations;
+pub mod outbox;
 pub mod problems;
 
 use std::path::Path;

@@ -1,0 +1,2 @@
+-- Accounts, sessions, teams (filled in by the accounts work).
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Outbox (filled in by the mail work).
+SELECT 1;

@@ -1,0 +1,1 @@
+//! Outgoing mail: the outbox, templates and the dispatcher.
