@@ -5,6 +5,7 @@ pub mod error;
 pub mod etag;
 pub mod fields;
 pub mod health;
+pub mod payload;
 pub mod problems;
 pub mod types;
 
@@ -28,9 +29,7 @@ pub const BASE: &str = "/api/v1";
 pub fn service(catalog: Arc<Catalog>) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
-            problems::ProblemsApi {
-                catalog: Arc::clone(&catalog),
-            },
+            problems::ProblemsApi::new(Arc::clone(&catalog)),
             fields::FieldsApi { catalog },
         ),
         "dxcontest API",

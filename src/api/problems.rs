@@ -1,23 +1,26 @@
 //! `/problems`: the public catalog of problem statements.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
+use bytes::Bytes;
 use poem::Request;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Serialize;
 
 use super::ApiTags;
 use super::error::ApiError;
 use super::etag;
+use super::payload::PreEncodedJson;
 use super::types::{FieldCode, GroupCode};
 use crate::domain::problem::Problem;
 use crate::domain::time::Millis;
 use crate::i18n::Lang;
-use crate::service::catalog::{Catalog, CatalogEntry, ProblemQuery, QueryError};
+use crate::service::catalog::{Catalog, CatalogEntry, ProblemQuery, QueryError, Snapshot};
 
 /// Who would use a solution, and how many of them there are.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct MarketView {
     /// Who would use it (Vietnamese).
     pub users: String,
@@ -28,7 +31,7 @@ pub struct MarketView {
 }
 
 /// A problem in a listing.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct ProblemSummary {
     /// Stable code, e.g. `BT-01`.
     pub code: String,
@@ -47,9 +50,10 @@ pub struct ProblemSummary {
 }
 
 /// A problem's full statement.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct ProblemDetail {
     #[oai(flatten)]
+    #[serde(flatten)]
     pub summary: ProblemSummary,
     pub pain_point: String,
     pub expected_outcome: String,
@@ -65,7 +69,7 @@ pub struct ProblemDetail {
 }
 
 /// One page of problems.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, Serialize)]
 pub struct ProblemPage {
     pub items: Vec<ProblemSummary>,
     /// Number of problems matching the filters, over all pages.
@@ -79,7 +83,7 @@ pub enum ListResponse {
     /// A page of problems.
     #[oai(status = 200)]
     Ok(
-        Json<ProblemPage>,
+        PreEncodedJson<ProblemPage>,
         #[oai(header = "ETag")] String,
         #[oai(header = "Cache-Control")] String,
     ),
@@ -93,7 +97,7 @@ pub enum GetResponse {
     /// The full statement.
     #[oai(status = 200)]
     Ok(
-        Json<Box<ProblemDetail>>,
+        PreEncodedJson<ProblemDetail>,
         #[oai(header = "ETag")] String,
         #[oai(header = "Cache-Control")] String,
     ),
@@ -159,8 +163,67 @@ pub fn query_error_message(err: &QueryError, lang: Lang) -> String {
 
 const CACHE_CONTROL: &str = "public, no-cache";
 
+/// The catalog's JSON, encoded once per snapshot version.
+struct Encoded {
+    version: String,
+    summaries: HashMap<String, String>,
+    details: HashMap<String, Bytes>,
+}
+
+impl Encoded {
+    fn build(snapshot: &Snapshot) -> Encoded {
+        let mut summaries = HashMap::with_capacity(snapshot.entries.len());
+        let mut details = HashMap::with_capacity(snapshot.entries.len());
+        for e in &snapshot.entries {
+            let code = e.problem.code.to_string();
+            // Serializing plain structs of strings and numbers cannot fail.
+            summaries.insert(
+                code.clone(),
+                serde_json::to_string(&summary(&e.problem)).unwrap_or_default(),
+            );
+            details.insert(
+                code,
+                Bytes::from(serde_json::to_vec(&detail(e)).unwrap_or_default()),
+            );
+        }
+        Encoded {
+            version: snapshot.version.clone(),
+            summaries,
+            details,
+        }
+    }
+}
+
 pub struct ProblemsApi {
-    pub catalog: Arc<Catalog>,
+    catalog: Arc<Catalog>,
+    encoded: RwLock<Arc<Encoded>>,
+}
+
+impl ProblemsApi {
+    pub fn new(catalog: Arc<Catalog>) -> ProblemsApi {
+        let encoded = Encoded::build(&catalog.snapshot());
+        ProblemsApi {
+            catalog,
+            encoded: RwLock::new(Arc::new(encoded)),
+        }
+    }
+
+    /// The encoded JSON of `snapshot`, rebuilt when the catalog changed.
+    fn encoded(&self, snapshot: &Snapshot) -> Arc<Encoded> {
+        let current = match self.encoded.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(p) => Arc::clone(&p.into_inner()),
+        };
+        if current.version == snapshot.version {
+            return current;
+        }
+        let fresh = Arc::new(Encoded::build(snapshot));
+        match self.encoded.write() {
+            Ok(mut g) => *g = Arc::clone(&fresh),
+            Err(p) => *p.into_inner() = Arc::clone(&fresh),
+        }
+        fresh
+    }
 }
 
 #[OpenApi(tag = "ApiTags::Problems")]
@@ -207,13 +270,27 @@ impl ProblemsApi {
             return Ok(ListResponse::NotModified(tag));
         }
         let page = snapshot.query(&query);
-        let body = ProblemPage {
-            items: page.items.iter().map(|e| summary(&e.problem)).collect(),
-            total: page.total as u64,
-            page: query.page,
-            per_page: query.per_page,
-        };
-        Ok(ListResponse::Ok(Json(body), tag, CACHE_CONTROL.into()))
+        let encoded = self.encoded(&snapshot);
+        // The page is the pre-encoded summaries joined into a ProblemPage object.
+        let mut body = String::with_capacity(64 + page.items.len() * 1100);
+        body.push_str("{\"items\":[");
+        for (i, e) in page.items.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            if let Some(json) = encoded.summaries.get(e.problem.code.as_str()) {
+                body.push_str(json);
+            }
+        }
+        body.push_str(&format!(
+            "],\"total\":{},\"page\":{},\"per_page\":{}}}",
+            page.total, query.page, query.per_page
+        ));
+        Ok(ListResponse::Ok(
+            PreEncodedJson::new(body),
+            tag,
+            CACHE_CONTROL.into(),
+        ))
     }
 
     /// Get a problem
@@ -245,8 +322,12 @@ impl ProblemsApi {
         if etag::matches(if_none_match.0.as_deref(), &tag) {
             return Ok(GetResponse::NotModified(tag));
         }
+        let encoded = self.encoded(&snapshot);
+        let Some(body) = encoded.details.get(entry.problem.code.as_str()).cloned() else {
+            return Err(ApiError::internal(lang, &"catalog encoding out of date"));
+        };
         Ok(GetResponse::Ok(
-            Json(Box::new(detail(entry))),
+            PreEncodedJson::new(body),
             tag,
             CACHE_CONTROL.into(),
         ))

@@ -5,8 +5,9 @@ use poem_openapi::Enum;
 use crate::domain::problem::{Field, Group};
 
 /// A contest field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum FieldCode {
     Health,
     Education,
@@ -22,8 +23,9 @@ pub enum FieldCode {
 }
 
 /// A contest group: by sector, by locality, by enterprise, or a community project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum GroupCode {
     Sector,
     Locality,
