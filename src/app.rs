@@ -12,6 +12,7 @@ use tracing::Instrument;
 use crate::api;
 use crate::config::{Config, LogConfig, LogFormat};
 use crate::i18n::Lang;
+use crate::mail::{Dispatcher, MailError};
 use crate::service::catalog::Catalog;
 use crate::service::problems::{ImportError, import_dir};
 use crate::store::{Store, StoreError};
@@ -23,6 +24,8 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("first-start import of problems failed:\n{0}")]
     Import(#[from] ImportError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -71,6 +74,7 @@ pub struct Application {
     catalog: Arc<Catalog>,
     refresh_every: Duration,
     grace: Duration,
+    mail: crate::config::MailConfig,
 }
 
 impl Application {
@@ -100,6 +104,7 @@ impl Application {
             catalog,
             refresh_every: Duration::from_secs(config.problems.refresh_secs),
             grace: Duration::from_secs(config.server.shutdown_grace_secs),
+            mail: config.mail.clone(),
         })
     }
 
@@ -116,11 +121,16 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish within the grace
-    /// period and stops the background tasks.
+    /// period and stops the background tasks (the mail dispatcher hands back unsent claims).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    ) -> Result<(), AppError> {
+        let dispatcher = if self.mail.dispatcher.enabled {
+            Some(Dispatcher::spawn(self.store.clone(), self.mail.clone())?)
+        } else {
+            None
+        };
         let refresher = {
             let (store, catalog, every) = (
                 self.store.clone(),
@@ -147,9 +157,17 @@ impl Application {
             .run_with_graceful_shutdown(self.endpoint, shutdown, Some(self.grace))
             .await;
         refresher.abort();
+        if let Some(d) = dispatcher
+            && !d.shutdown_within(self.grace).await
+        {
+            tracing::warn!("mail dispatcher did not stop within the grace period");
+        }
         self.store.close().await;
         tracing::info!("stopped");
-        result
+        result.map_err(|source| AppError::Listen {
+            addr: self.addr,
+            source,
+        })
     }
 }
 

@@ -7,5 +7,6 @@ mod browser;
 mod catalog_api;
 mod cli;
 mod import;
+mod mail;
 mod migrations;
 mod pages;
