@@ -13,6 +13,7 @@ use crate::api;
 use crate::config::{Config, LogConfig, LogFormat};
 use crate::i18n::Lang;
 use crate::mail::{Dispatcher, MailError};
+use crate::service::Ctx;
 use crate::service::catalog::Catalog;
 use crate::service::problems::{ImportError, import_dir};
 use crate::store::{Store, StoreError};
@@ -74,7 +75,8 @@ pub struct Application {
     catalog: Arc<Catalog>,
     refresh_every: Duration,
     grace: Duration,
-    mail: crate::config::MailConfig,
+    dispatcher: Option<Dispatcher>,
+    ctx: Ctx,
 }
 
 impl Application {
@@ -95,7 +97,20 @@ impl Application {
             vi: config.contest.name_vi.clone(),
             en: config.contest.name_en.clone(),
         };
-        let endpoint = routes(store.clone(), Arc::clone(&catalog), names);
+        // The dispatcher is built now so that services can wake it; it starts with the server.
+        let (dispatcher, mail_wake) = if config.mail.dispatcher.enabled {
+            let d = Dispatcher::new(store.clone(), &config.mail)?;
+            let wake = d.notifier();
+            (Some(d), wake)
+        } else {
+            (None, Arc::new(tokio::sync::Notify::new()))
+        };
+        let ctx = Ctx {
+            store: store.clone(),
+            config: Arc::new(config.clone()),
+            mail_wake,
+        };
+        let endpoint = routes(ctx.clone(), Arc::clone(&catalog), names);
         Ok(Application {
             acceptor,
             addr,
@@ -104,7 +119,8 @@ impl Application {
             catalog,
             refresh_every: Duration::from_secs(config.problems.refresh_secs),
             grace: Duration::from_secs(config.server.shutdown_grace_secs),
-            mail: config.mail.clone(),
+            dispatcher,
+            ctx,
         })
     }
 
@@ -114,6 +130,11 @@ impl Application {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The use-case context the server runs with (tests drive services through it).
+    pub fn ctx(&self) -> Ctx {
+        self.ctx.clone()
     }
 
     pub fn catalog(&self) -> Arc<Catalog> {
@@ -126,11 +147,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
-        let dispatcher = if self.mail.dispatcher.enabled {
-            Some(Dispatcher::spawn(self.store.clone(), self.mail.clone())?)
-        } else {
-            None
-        };
+        let dispatcher = self.dispatcher.map(Dispatcher::start);
         let refresher = {
             let (store, catalog, every) = (
                 self.store.clone(),
@@ -194,7 +211,7 @@ pub async fn shutdown_signal() {
 }
 
 fn routes(
-    store: Store,
+    ctx: Ctx,
     catalog: Arc<Catalog>,
     names: ContestNames,
 ) -> poem::endpoint::BoxEndpoint<'static, Response> {
@@ -214,7 +231,8 @@ fn routes(
         })
         .around(web::remember_language)
         .with(CookieJarManager::new())
-        .data(store)
+        .data(ctx.store.clone())
+        .data(ctx)
         .data(catalog)
         .data(names)
         .around(log_request)

@@ -19,6 +19,9 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub problems: ProblemsConfig,
     pub contest: ContestConfig,
+    pub accounts: AccountsConfig,
+    pub teams: TeamsConfig,
+    pub rate_limits: RateLimitConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
 }
@@ -53,6 +56,33 @@ pub struct ContestConfig {
     pub name_vi: String,
     pub name_en: String,
     pub timezone: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsConfig {
+    pub session_days: u32,
+    pub verify_link_hours: u32,
+    pub reset_link_minutes: u32,
+    pub invitation_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamsConfig {
+    pub min_size: u32,
+    pub max_size: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub window_secs: u64,
+    pub login_per_ip: u32,
+    pub login_per_account: u32,
+    pub register_per_ip: u32,
+    pub reset_per_ip: u32,
+    pub reset_per_account: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -210,6 +240,15 @@ impl Config {
                 "contest.timezone",
                 "only Asia/Ho_Chi_Minh (UTC+7, no daylight saving) is supported",
             );
+        }
+        if self.teams.min_size == 0 || self.teams.min_size > self.teams.max_size {
+            return invalid(
+                "teams.min_size",
+                "must be at least 1 and at most teams.max_size",
+            );
+        }
+        if self.rate_limits.window_secs == 0 {
+            return invalid("rate_limits.window_secs", "must be at least 1");
         }
         if self.problems.refresh_secs == 0 {
             return invalid("problems.refresh_secs", "must be at least 1");

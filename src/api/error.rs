@@ -27,6 +27,16 @@ pub struct ProblemDetails {
     /// The parameter or field at fault, when there is one.
     #[oai(skip_serializing_if_is_none)]
     pub field: Option<String>,
+    /// Every field at fault with its message, when a form had several problems.
+    #[oai(skip_serializing_if_is_none)]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+/// One field and what is wrong with it.
+#[derive(Debug, Clone, Object)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
 }
 
 /// Every error an endpoint returns.
@@ -35,9 +45,21 @@ pub enum ApiError {
     /// The request is malformed.
     #[oai(status = 400, content_type = "application/problem+json")]
     BadRequest(Json<ProblemDetails>),
+    /// Not logged in, or the session ended.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<ProblemDetails>),
+    /// Logged in, but not allowed to do this.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<ProblemDetails>),
     /// Nothing exists at this address.
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<ProblemDetails>),
+    /// The request conflicts with the current state.
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<ProblemDetails>),
+    /// Too many attempts; try again after `Retry-After` seconds.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Json<ProblemDetails>, #[oai(header = "Retry-After")] u64),
     /// The server failed; the request may be retried.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<ProblemDetails>),
@@ -60,6 +82,7 @@ pub fn details(
         detail,
         code: code.to_owned(),
         field: field.map(str::to_owned),
+        errors: None,
     }
 }
 
@@ -82,6 +105,85 @@ impl ApiError {
             detail,
             None,
         )))
+    }
+
+    /// Maps a use case's refusal to its status, code and message in `lang`.
+    pub fn from_service(err: crate::service::ServiceError, lang: Lang) -> ApiError {
+        use crate::service::ServiceError as E;
+        let message = err.message(lang);
+        let field = err.field();
+        let body = |status: StatusCode, code: &str, title: &str| {
+            Json(details(status, code, title, message.clone(), field))
+        };
+        match &err {
+            E::Invalid(list) => {
+                let mut d = details(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_input",
+                    lang.pick("Dữ liệu không hợp lệ", "Invalid input"),
+                    message.clone(),
+                    field,
+                );
+                d.errors = Some(
+                    list.iter()
+                        .map(|i| FieldError {
+                            field: i.field.to_owned(),
+                            message: i.problem.message(lang == Lang::Vi),
+                        })
+                        .collect(),
+                );
+                ApiError::BadRequest(Json(d))
+            }
+            E::TokenInvalid => ApiError::BadRequest(body(
+                StatusCode::BAD_REQUEST,
+                "token_invalid",
+                lang.pick("Liên kết không hợp lệ", "Invalid link"),
+            )),
+            E::RateLimited { retry_after_secs } => ApiError::TooManyRequests(
+                body(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    lang.pick("Quá nhiều yêu cầu", "Too many requests"),
+                ),
+                *retry_after_secs,
+            ),
+            E::BadCredentials => ApiError::Unauthorized(body(
+                StatusCode::UNAUTHORIZED,
+                "bad_credentials",
+                lang.pick("Đăng nhập thất bại", "Login failed"),
+            )),
+            E::Unauthenticated => ApiError::Unauthorized(body(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                lang.pick("Chưa đăng nhập", "Not logged in"),
+            )),
+            E::Disabled => ApiError::Forbidden(body(
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                lang.pick("Tài khoản bị khoá", "Account disabled"),
+            )),
+            E::Forbidden => ApiError::Forbidden(body(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                lang.pick("Không có quyền", "Forbidden"),
+            )),
+            E::NotVerified => ApiError::Forbidden(body(
+                StatusCode::FORBIDDEN,
+                "email_not_verified",
+                lang.pick("Email chưa xác nhận", "Email not verified"),
+            )),
+            E::NotFound(_) => ApiError::NotFound(body(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                lang.pick("Không tìm thấy", "Not found"),
+            )),
+            E::Conflict { code, .. } => ApiError::Conflict(body(
+                StatusCode::CONFLICT,
+                code,
+                lang.pick("Xung đột", "Conflict"),
+            )),
+            E::Store(_) | E::Internal(_) => ApiError::internal(lang, &err),
+        }
     }
 
     /// Logs the cause and answers without revealing it.
@@ -128,6 +230,18 @@ pub fn to_problem_response(err: poem::Error, lang: Lang) -> Response {
             lang.pick(
                 "Địa chỉ này không nhận phương thức HTTP đã dùng.",
                 "This address does not accept the HTTP method used.",
+            )
+            .to_owned(),
+            None,
+        )
+    } else if status == StatusCode::UNAUTHORIZED {
+        details(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            lang.pick("Chưa đăng nhập", "Not logged in"),
+            lang.pick(
+                "Vui lòng đăng nhập: gửi mã phiên trong tiêu đề `Authorization: Bearer <token>`.",
+                "Please log in: send the session token in the `Authorization: Bearer <token>` header.",
             )
             .to_owned(),
             None,
@@ -205,8 +319,17 @@ pub fn problem_response(body: &ProblemDetails) -> Response {
         "detail": body.detail,
         "code": body.code,
     });
-    if let (Some(field), Some(map)) = (&body.field, json.as_object_mut()) {
-        map.insert("field".into(), field.clone().into());
+    if let Some(map) = json.as_object_mut() {
+        if let Some(field) = &body.field {
+            map.insert("field".into(), field.clone().into());
+        }
+        if let Some(errors) = &body.errors {
+            let list = errors
+                .iter()
+                .map(|e| serde_json::json!({"field": e.field, "message": e.message}))
+                .collect::<Vec<_>>();
+            map.insert("errors".into(), list.into());
+        }
     }
     Response::builder()
         .status(status)

@@ -1,13 +1,20 @@
 //! The JSON API (poem-openapi), one file per resource. The spec is served at `/api/openapi.json`
 //! and the interactive docs at `/api/docs`; `dxcontest openapi` prints the spec.
 
+pub mod accounts;
+pub mod audit;
+pub mod auth;
 pub mod error;
 pub mod etag;
 pub mod fields;
 pub mod health;
+pub mod judges;
+pub mod outbox;
 pub mod payload;
 pub mod problems;
+pub mod teams;
 pub mod types;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -19,9 +26,24 @@ use crate::service::catalog::Catalog;
 pub enum ApiTags {
     /// The published problem statements and their fields.
     Problems,
+    /// Registration, sessions and one's own account.
+    Accounts,
+    /// Teams, members and invitations.
+    Teams,
+    /// Organizer tools: judges, users, outbox, audit log.
+    Organizers,
 }
 
-pub type Apis = (problems::ProblemsApi, fields::FieldsApi);
+pub type Apis = (
+    problems::ProblemsApi,
+    fields::FieldsApi,
+    accounts::AccountsApi,
+    teams::TeamsApi,
+    judges::JudgesApi,
+    users::UsersApi,
+    outbox::OutboxApi,
+    audit::AuditApi,
+);
 
 /// Where the versioned API is mounted.
 pub const BASE: &str = "/api/v1";
@@ -31,6 +53,12 @@ pub fn service(catalog: Arc<Catalog>) -> OpenApiService<Apis, ()> {
         (
             problems::ProblemsApi::new(Arc::clone(&catalog)),
             fields::FieldsApi { catalog },
+            accounts::AccountsApi,
+            teams::TeamsApi,
+            judges::JudgesApi,
+            users::UsersApi,
+            outbox::OutboxApi,
+            audit::AuditApi,
         ),
         "dxcontest API",
         env!("CARGO_PKG_VERSION"),

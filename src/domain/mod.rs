@@ -7,13 +7,16 @@
 //!   [`ranking`], and [`simulation`] (a synthetic contest that proves the combination is fairer
 //!   than a plain mean).
 
+pub mod account;
 pub mod aggregate;
 pub mod assignment;
+pub mod authz;
 pub mod ids;
 pub mod markdown;
 pub mod problem;
 pub mod ranking;
 pub mod rubric;
 pub mod simulation;
+pub mod team;
 pub mod text;
 pub mod time;

@@ -1,7 +1,23 @@
 //! Use cases. The API and the pages both call these, so no rule is written twice.
 
+pub mod accounts;
+pub mod admin;
 pub mod catalog;
 pub mod problems;
+pub mod teams;
+
+use std::sync::Arc;
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::domain::account::{Invalid, Role};
+use crate::domain::authz::{self, Action};
+use crate::i18n::Lang;
+use crate::store::accounts::{AuditEntry, UserRecord, hit_rate_limit, record_audit};
+use crate::store::{Store, StoreError, Tx, new_id};
 
 /// The server's clock: milliseconds since the Unix epoch, UTC. The server's clock decides.
 pub fn now_ms() -> i64 {
@@ -9,4 +25,273 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// What every use case needs: the store, the settings, and a way to wake the mail dispatcher.
+#[derive(Clone)]
+pub struct Ctx {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub mail_wake: Arc<Notify>,
+}
+
+impl Ctx {
+    pub fn contest_name(&self, lang: Lang) -> &str {
+        lang.pick(&self.config.contest.name_vi, &self.config.contest.name_en)
+    }
+
+    /// An absolute link for emails.
+    pub fn link(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.config.server.public_base_url)
+    }
+
+    /// Tells the dispatcher that mail was committed.
+    pub fn mail_committed(&self) {
+        self.mail_wake.notify_one();
+    }
+}
+
+/// Who is acting, as established by a session.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: UserRecord,
+    /// Hash of the session token in use.
+    pub session: String,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn require(&self, action: Action) -> Result<(), ServiceError> {
+        if authz::allowed(Some(self.user.role), action) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden)
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+}
+
+/// Every way a use case can refuse. Each maps to one HTTP status and one message per language.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<Invalid>),
+    #[error("too many attempts; retry after {retry_after_secs}s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("the account is disabled")]
+    Disabled,
+    #[error("the link is invalid, expired or already used")]
+    TokenInvalid,
+    #[error("not logged in")]
+    Unauthenticated,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("email address not verified yet")]
+    NotVerified,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A rule about the current state refused the change; `field` names the input at fault.
+    #[error("conflict: {code}")]
+    Conflict {
+        code: &'static str,
+        field: Option<&'static str>,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        ServiceError::Store(StoreError::Db(e))
+    }
+}
+
+impl From<Invalid> for ServiceError {
+    fn from(i: Invalid) -> Self {
+        ServiceError::Invalid(vec![i])
+    }
+}
+
+impl ServiceError {
+    /// The message for people, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        let vi = lang == Lang::Vi;
+        let pick = |v: &str, e: &str| if vi { v.to_owned() } else { e.to_owned() };
+        match self {
+            ServiceError::Invalid(list) => list
+                .iter()
+                .map(|i| format!("{}: {}", i.field, i.problem.message(vi)))
+                .collect::<Vec<_>>()
+                .join(" "),
+            ServiceError::RateLimited { retry_after_secs } => {
+                let minutes = retry_after_secs.div_ceil(60);
+                if vi {
+                    format!("Bạn đã thử quá nhiều lần. Vui lòng thử lại sau {minutes} phút.")
+                } else {
+                    format!("Too many attempts. Please try again in {minutes} minutes.")
+                }
+            }
+            ServiceError::BadCredentials => pick(
+                "Email hoặc mật khẩu không đúng.",
+                "Wrong email or password.",
+            ),
+            ServiceError::Disabled => pick(
+                "Tài khoản này đã bị khoá. Vui lòng liên hệ ban tổ chức.",
+                "This account is disabled. Please contact the organizers.",
+            ),
+            ServiceError::TokenInvalid => pick(
+                "Liên kết không hợp lệ, đã hết hạn hoặc đã được dùng.",
+                "This link is invalid, has expired or was already used.",
+            ),
+            ServiceError::Unauthenticated => pick("Vui lòng đăng nhập.", "Please log in."),
+            ServiceError::Forbidden => pick(
+                "Bạn không có quyền làm việc này.",
+                "You are not allowed to do this.",
+            ),
+            ServiceError::NotVerified => pick(
+                "Vui lòng xác nhận địa chỉ email trước (xem thư chúng tôi đã gửi).",
+                "Please verify your email address first (see the message we sent).",
+            ),
+            ServiceError::NotFound(what) => {
+                if vi {
+                    format!("Không tìm thấy ({what}).")
+                } else {
+                    format!("Not found ({what}).")
+                }
+            }
+            ServiceError::Conflict { code, .. } => conflict_message(code, vi),
+            ServiceError::Store(_) | ServiceError::Internal(_) => pick(
+                "Máy chủ gặp lỗi. Vui lòng thử lại sau.",
+                "The server failed. Please try again later.",
+            ),
+        }
+    }
+
+    /// The first input field at fault, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            ServiceError::Invalid(list) => list.first().map(|i| i.field),
+            ServiceError::Conflict { field, .. } => *field,
+            _ => None,
+        }
+    }
+}
+
+fn conflict_message(code: &str, vi: bool) -> String {
+    let (v, e) = match code {
+        "email_taken" => (
+            "Địa chỉ email này đã được dùng cho tài khoản khác.",
+            "This email address is used by another account.",
+        ),
+        "wrong_password" => (
+            "Mật khẩu hiện tại không đúng.",
+            "The current password is wrong.",
+        ),
+        "already_in_team" => ("Bạn đã ở trong một đội thi.", "You are already in a team."),
+        "team_name_taken" => (
+            "Tên đội đã được dùng (không phân biệt hoa thường và dấu).",
+            "This team name is taken (ignoring case and accents).",
+        ),
+        "team_full" => (
+            "Đội đã đủ số thành viên tối đa.",
+            "The team already has the most members allowed.",
+        ),
+        "team_too_small" => (
+            "Đội sẽ ít hơn số thành viên tối thiểu.",
+            "The team would have fewer members than allowed.",
+        ),
+        "not_leader" => (
+            "Chỉ trưởng nhóm mới làm được việc này.",
+            "Only the team leader can do this.",
+        ),
+        "leader_must_hand_over" => (
+            "Trưởng nhóm cần chuyển quyền trưởng nhóm trước khi rời đội.",
+            "The leader must hand over leadership before leaving.",
+        ),
+        "not_member" => (
+            "Người này không ở trong đội.",
+            "This person is not in the team.",
+        ),
+        "invitation_email_mismatch" => (
+            "Lời mời này gửi tới một địa chỉ email khác.",
+            "This invitation was sent to another email address.",
+        ),
+        "already_organizer" => (
+            "Tài khoản này đã là ban tổ chức.",
+            "This account is already an organizer.",
+        ),
+        "cannot_disable_self" => (
+            "Bạn không thể tự khoá tài khoản của mình.",
+            "You cannot disable your own account.",
+        ),
+        _ => (
+            "Yêu cầu mâu thuẫn với trạng thái hiện tại.",
+            "The request conflicts with the current state.",
+        ),
+    };
+    if vi { v.to_owned() } else { e.to_owned() }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// A random token for links and sessions (256 bits, URL-safe), and the hash that is stored.
+pub fn new_token() -> (String, String) {
+    let bytes: [u8; 32] = rand::random();
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_token(&token);
+    (token, hash)
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Records a change in the audit log, inside the change's transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn audit(
+    tx: &mut Tx,
+    actor_id: Option<&str>,
+    ip: Option<&str>,
+    action: &str,
+    subject_type: &str,
+    subject_id: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> ServiceResult<()> {
+    let entry = AuditEntry {
+        id: new_id(),
+        at: now_ms(),
+        actor_id: actor_id.map(str::to_owned),
+        ip: ip.map(str::to_owned),
+        action: action.to_owned(),
+        subject_type: subject_type.to_owned(),
+        subject_id: subject_id.to_owned(),
+        before: before.map(|v| v.to_string()),
+        after: after.map(|v| v.to_string()),
+    };
+    record_audit(&mut **tx, &entry).await?;
+    Ok(())
+}
+
+/// Counts an attempt against a limit shared by every instance; refuses when over it.
+pub async fn rate_limit(ctx: &Ctx, bucket: &str, limit: u32) -> ServiceResult<()> {
+    let window_ms =
+        i64::try_from(ctx.config.rate_limits.window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let now = now_ms();
+    let window_start = now - now.rem_euclid(window_ms);
+    let hits = hit_rate_limit(ctx.store.pool(), bucket, window_start).await?;
+    if hits > i64::from(limit) {
+        let retry_after_ms = window_start + window_ms - now;
+        return Err(ServiceError::RateLimited {
+            retry_after_secs: u64::try_from(retry_after_ms.div_euclid(1000) + 1).unwrap_or(1),
+        });
+    }
+    Ok(())
 }

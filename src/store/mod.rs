@@ -1,9 +1,12 @@
 //! The only place with SQL: the pool, the migrations, and one module per aggregate that converts
 //! rows to domain types. Ids are UUIDv7 text, times integer milliseconds UTC, JSON is text.
 
+pub mod accounts;
+pub mod admin;
 pub mod migrations;
 pub mod outbox;
 pub mod problems;
+pub mod teams;
 
 use std::path::Path;
 use std::str::FromStr;

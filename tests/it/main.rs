@@ -3,6 +3,9 @@
 
 mod common;
 
+mod accounts;
+mod admin;
+mod authz;
 mod browser;
 mod catalog_api;
 mod cli;
@@ -10,3 +13,5 @@ mod import;
 mod mail;
 mod migrations;
 mod pages;
+mod teams;
+mod web_accounts;

@@ -1,0 +1,10 @@
+//! `/users` endpoints.
+
+use poem_openapi::OpenApi;
+
+use super::ApiTags;
+
+pub struct UsersApi;
+
+#[OpenApi(tag = "ApiTags::Organizers")]
+impl UsersApi {}

@@ -1,0 +1,1 @@
+//! Teams: names unique without regard to case or accents, kinds, provinces, size rules.

@@ -1,0 +1,1 @@
+//! Organizer use cases: judge invitations, users (disable, re-enable), outbox and audit views.

@@ -1,0 +1,1 @@
+//! Teams: create, invite, accept, leave, remove, hand over leadership.

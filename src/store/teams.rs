@@ -1,0 +1,1 @@
+//! The teams aggregate: teams and their members.
