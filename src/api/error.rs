@@ -234,18 +234,6 @@ pub fn to_problem_response(err: poem::Error, lang: Lang) -> Response {
             .to_owned(),
             None,
         )
-    } else if status == StatusCode::UNAUTHORIZED {
-        details(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            lang.pick("Chưa đăng nhập", "Not logged in"),
-            lang.pick(
-                "Vui lòng đăng nhập: gửi mã phiên trong tiêu đề `Authorization: Bearer <token>`.",
-                "Please log in: send the session token in the `Authorization: Bearer <token>` header.",
-            )
-            .to_owned(),
-            None,
-        )
     } else if let Some(p) = err.downcast_ref::<ParseParamError>() {
         let detail = parameter_message(p.name, &p.reason, lang);
         details(
@@ -264,6 +252,19 @@ pub fn to_problem_response(err: poem::Error, lang: Lang) -> Response {
             .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
         if shaped {
             return resp;
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return problem_response(&details(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                lang.pick("Chưa đăng nhập", "Not logged in"),
+                lang.pick(
+                    "Vui lòng đăng nhập: gửi mã phiên trong tiêu đề `Authorization: Bearer <token>`.",
+                    "Please log in: send the session token in the `Authorization: Bearer <token>` header.",
+                )
+                .to_owned(),
+                None,
+            ));
         }
         let (code, title) = if status.is_server_error() {
             ("internal", lang.pick("Lỗi máy chủ", "Server error"))

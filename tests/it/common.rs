@@ -201,6 +201,11 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, serde_json::Va
 }
 
 impl TestApp {
+    /// The public base URL the app builds links with.
+    pub fn config_base(&self) -> String {
+        "http://127.0.0.1:8080".to_owned()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
