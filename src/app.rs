@@ -225,6 +225,8 @@ fn routes(
         .nest("/api/docs", docs)
         .at("/health", get(api::health::health))
         .at("/ready", get(api::health::ready))
+        // JSON bodies and forms are small; uploads (later) get their own limit on their route.
+        .around(limit_body)
         .around(move |ep, req| {
             let names = error_names.clone();
             async move { Ok(shape_errors(ep, req, &names).await) }
@@ -237,6 +239,33 @@ fn routes(
         .data(names)
         .around(log_request)
         .boxed()
+}
+
+/// Largest request body accepted outside upload routes.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Refuses bodies over `MAX_BODY_BYTES` with 413, whether announced by Content-Length or sent
+/// chunked (then read up to the limit).
+async fn limit_body<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Response> {
+    use poem::http::StatusCode;
+    let too_large = || poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE);
+    let declared = req
+        .header(poem::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > MAX_BODY_BYTES as u64 => return Err(too_large()),
+        Some(_) => {}
+        None if req.header(poem::http::header::TRANSFER_ENCODING).is_some() => {
+            let bytes = req
+                .take_body()
+                .into_bytes_limit(MAX_BODY_BYTES)
+                .await
+                .map_err(|_| too_large())?;
+            req.set_body(bytes);
+        }
+        None => {}
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
 }
 
 /// One error shape per surface: problem details under `/api`, an HTML page elsewhere.

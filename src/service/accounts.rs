@@ -152,7 +152,7 @@ pub async fn register(ctx: &Ctx, r: Registration, ip: Option<&str>) -> ServiceRe
         Some(u) => (u.id, u.full_name, u.lang),
         None => {
             let id = new_id();
-            db::insert_user(
+            let inserted = db::insert_user(
                 &mut *tx,
                 &NewUser {
                     id: &id,
@@ -167,7 +167,12 @@ pub async fn register(ctx: &Ctx, r: Registration, ip: Option<&str>) -> ServiceRe
                     now,
                 },
             )
-            .await?;
+            .await;
+            // A concurrent registration of the same address won: answer as for any existing one.
+            if let Err(crate::store::StoreError::EmailTaken) = inserted {
+                return Ok(());
+            }
+            inserted?;
             let after =
                 json!({"email": v.email.as_str(), "full_name": v.full_name, "role": "participant"});
             audit(

@@ -102,9 +102,21 @@ pub enum ServiceError {
         field: Option<&'static str>,
     },
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::EmailTaken => ServiceError::Conflict {
+                code: "email_taken",
+                field: Some("email"),
+            },
+            other => ServiceError::Store(other),
+        }
+    }
 }
 
 impl From<sqlx::Error> for ServiceError {

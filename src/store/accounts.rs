@@ -81,7 +81,11 @@ pub async fn insert_user<'c, E: Executor<'c, Database = Any>>(
     .bind(u.verified_at)
     .bind(u.now)
     .execute(e)
-    .await?;
+    .await
+    .map_err(|err| match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::EmailTaken,
+        _ => StoreError::Db(err),
+    })?;
     Ok(())
 }
 

@@ -29,6 +29,9 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Another account has this email address (a concurrent registration won).
+    #[error("the email address is already used")]
+    EmailTaken,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("cannot prepare the database folder {path}: {source}")]

@@ -15,6 +15,7 @@ on_both_backends!(
     etag_answers_304,
     fields_are_counted,
     health_and_ready,
+    oversized_bodies_get_413,
 );
 
 fn codes(body: &serde_json::Value) -> Vec<String> {
@@ -351,4 +352,30 @@ async fn health_and_ready(backend: Backend) {
     let spec: serde_json::Value = resp.json().await.expect("spec");
     assert!(spec["paths"]["/problems"].is_object(), "{spec}");
     assert_eq!(app.get("/api/docs").await.status(), 200);
+}
+
+async fn oversized_bodies_get_413(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let big = format!("{{\"email\": \"{}\"}}", "a".repeat(300 * 1024));
+    let resp = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), 413);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    // Chunked, with no Content-Length: read up to the limit, then refused.
+    let stream = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(big.into_bytes())]);
+    let resp = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), 413);
 }
