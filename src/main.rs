@@ -1,7 +1,10 @@
-//! The `dxcontest` command line: serve (the default), migrate, problems check/import, openapi.
+//! The `dxcontest` command line: serve (the default), migrate, problems check/import, openapi,
+//! admin create.
 
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use dxcontest::app::{self, Application};
@@ -32,6 +35,25 @@ enum Command {
     },
     /// Print the OpenAPI specification (JSON).
     Openapi,
+    /// Manage organizer accounts.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Create an organizer, or make an existing account one. The password of a new account is
+    /// asked twice on a terminal, or read as one line from standard input.
+    Create {
+        /// The organizer's email address (it counts as verified).
+        #[arg(long)]
+        email: String,
+        /// Full name for a new account.
+        #[arg(long, default_value = "Ban tổ chức")]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -105,7 +127,64 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 c.archived
             );
         }
+        Command::Admin {
+            action: AdminAction::Create { email, name },
+        } => admin_create(&config, &email, &name).await?,
         Command::Openapi | Command::Problems { .. } => {}
     }
     Ok(())
+}
+
+/// `admin create`: bootstraps an organizer through the same use case the service would run.
+async fn admin_create(config: &Config, email: &str, name: &str) -> anyhow::Result<()> {
+    use dxcontest::domain::account::Email;
+    use dxcontest::i18n::Lang;
+    use dxcontest::service::{Ctx, accounts};
+
+    let store = Store::connect(&config.database).await?;
+    store.migrate().await?;
+    let ctx = Ctx {
+        store: store.clone(),
+        config: Arc::new(config.clone()),
+        mail_wake: Arc::new(tokio::sync::Notify::new()),
+    };
+    let parsed = Email::parse("email", email)
+        .map_err(|e| anyhow::anyhow!("--email: {}", e.problem.message(false)))?;
+    let exists = dxcontest::store::accounts::user_by_email(store.pool(), parsed.as_str())
+        .await?
+        .is_some();
+    // An existing account keeps its password: none is asked.
+    let password = if exists {
+        String::new()
+    } else {
+        read_password()?
+    };
+    let result = accounts::bootstrap_organizer(&ctx, parsed.as_str(), name, &password).await;
+    store.close().await;
+    let (id, created) = result.map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
+    if created {
+        println!("created organizer {} (id {id})", parsed.as_str());
+    } else {
+        println!(
+            "{} already had an account: it is now an organizer (id {id})",
+            parsed.as_str()
+        );
+    }
+    Ok(())
+}
+
+/// The new account's password: asked twice without echo on a terminal, else one line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password for the new organizer: ")?;
+        let second = rpassword::prompt_password("Same password again: ")?;
+        if first != second {
+            anyhow::bail!("the two passwords differ");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
 }
