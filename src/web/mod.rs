@@ -1,11 +1,18 @@
 //! Server-rendered pages (askama templates in `templates/`). Vietnamese by default; English via
 //! `?lang=en`, `Accept-Language`, or the language switch, which a cookie remembers.
 
+pub mod accounts;
+pub mod forms;
+pub mod invitations;
+pub mod organizer;
 pub mod pages;
+pub mod session;
+pub mod teams;
+pub mod view;
 
 use poem::http::{StatusCode, header};
 use poem::web::cookie::{Cookie, SameSite};
-use poem::{Endpoint, IntoResponse, Request, Response, Route, get, handler};
+use poem::{Endpoint, IntoResponse, Request, Response, Route, get, handler, post};
 
 use crate::i18n::{self, Lang};
 
@@ -24,6 +31,61 @@ pub fn routes() -> Route {
         .at("/", get(pages::home))
         .at("/problems/:code", get(pages::problem))
         .at("/static/app.css", get(stylesheet))
+        .at(
+            "/register",
+            get(accounts::register_form).post(accounts::register),
+        )
+        .at("/verify", get(accounts::verify_page).post(accounts::verify))
+        .at("/login", get(accounts::login_form).post(accounts::login))
+        .at("/logout", post(accounts::logout))
+        .at(
+            "/forgot-password",
+            get(accounts::forgot_form).post(accounts::forgot),
+        )
+        .at(
+            "/reset-password",
+            get(accounts::reset_form).post(accounts::reset),
+        )
+        .at("/account", get(accounts::account))
+        .at("/account/profile", post(accounts::update_profile))
+        .at("/account/password", post(accounts::change_password))
+        .at("/account/email", post(accounts::change_email))
+        .at(
+            "/confirm-email",
+            get(accounts::confirm_email_page).post(accounts::confirm_email),
+        )
+        .at("/team", get(teams::team_home).post(teams::create_team))
+        .at("/team/invite", post(teams::invite))
+        .at("/team/revoke", post(teams::revoke))
+        .at("/team/remove", post(teams::remove))
+        .at("/team/hand-over", post(teams::hand_over))
+        .at("/team/leave", post(teams::leave))
+        .at(
+            "/team-invitations/accept",
+            get(invitations::team_page).post(invitations::team_accept),
+        )
+        .at(
+            "/team-invitations/accept/new-account",
+            post(invitations::team_new_account),
+        )
+        .at(
+            "/judge-invitations/accept",
+            get(invitations::judge_page).post(invitations::judge_accept),
+        )
+        .at(
+            "/judge-invitations/accept/new-account",
+            post(invitations::judge_new_account),
+        )
+        .at(
+            "/organizer/judges",
+            get(organizer::judges).post(organizer::invite_judge),
+        )
+        .at("/organizer/users", get(organizer::users))
+        .at("/organizer/users/disable", post(organizer::disable_user))
+        .at("/organizer/users/enable", post(organizer::enable_user))
+        .at("/organizer/outbox", get(organizer::outbox))
+        .at("/organizer/outbox/retry", post(organizer::retry_mail))
+        .at("/organizer/audit", get(organizer::audit))
 }
 
 /// Remembers a language chosen with `?lang=` in a cookie for a year.
@@ -46,6 +108,21 @@ pub fn error_page(
     lang: Lang,
     names: &pages::ContestNames,
 ) -> Response {
+    if let Some(refusal) = err.downcast_ref::<view::PageError>() {
+        if let view::PageError::Login { next } = refusal {
+            return view::login_redirect(next);
+        }
+        if let view::PageError::Service(e) = refusal
+            && matches!(
+                e,
+                crate::service::ServiceError::Store(_) | crate::service::ServiceError::Internal(_)
+            )
+        {
+            tracing::error!(error = %e, "page failed");
+        }
+        let (heading, message) = refusal.texts(lang);
+        return pages::render_error(err.status(), &heading, &message, req_path, lang, names);
+    }
     let status = err.status();
     let (heading, message) = if status == StatusCode::NOT_FOUND {
         (

@@ -12,7 +12,8 @@ use crate::domain::problem::{Field, Group, Problem};
 use crate::domain::time::Millis;
 use crate::i18n::Lang;
 use crate::service::catalog::{Catalog, ProblemQuery};
-use crate::service::now_ms;
+use crate::service::{Ctx, now_ms};
+use crate::web::view::Page;
 
 /// What every page's layout needs.
 pub struct Chrome {
@@ -22,6 +23,18 @@ pub struct Chrome {
     /// The current query string without `lang`, ending in `&` when not empty.
     pub query_without_lang: String,
     pub server_time: String,
+    /// Who is logged in, for the header.
+    pub user: Option<ChromeUser>,
+    /// The CSRF token for the page's forms (and the header's logout button); empty when the
+    /// page has none.
+    pub csrf: String,
+}
+
+/// The logged-in person, as the header shows them.
+pub struct ChromeUser {
+    pub name: String,
+    pub participant: bool,
+    pub organizer: bool,
 }
 
 /// The contest's names, shared with the pages.
@@ -56,11 +69,13 @@ impl Chrome {
             path: path.to_owned(),
             query_without_lang,
             server_time: Millis(now_ms()).display_ict(),
+            user: None,
+            csrf: String::new(),
         }
     }
 }
 
-fn render(status: StatusCode, t: &impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).with_status(status).into_response(),
         Err(e) => {
@@ -164,8 +179,10 @@ pub async fn home(
     Query(params): Query<HomeParams>,
     catalog: Data<&Arc<Catalog>>,
     names: Data<&ContestNames>,
-) -> Response {
-    let lang = Lang::detect(req);
+    ctx: Data<&Ctx>,
+) -> poem::Result<Response> {
+    let view = Page::load_public(req, &ctx, &names).await?;
+    let lang = view.lang;
     let field = params.field.as_deref().and_then(Field::from_code);
     let group = params.group.as_deref().and_then(Group::from_code);
     let page = params
@@ -235,10 +252,10 @@ pub async fn home(
         }
     }
     let pages = (result.total as u32).div_ceil(PAGE_SIZE);
-    render(
+    Ok(render(
         StatusCode::OK,
         &HomePage {
-            chrome: Chrome::new(req, lang, &names),
+            chrome: view.chrome,
             q: q_capped,
             fields,
             groups,
@@ -248,10 +265,10 @@ pub async fn home(
             pages,
             filter_query,
         },
-    )
+    ))
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -294,13 +311,15 @@ pub async fn problem(
     Path(code): Path<String>,
     catalog: Data<&Arc<Catalog>>,
     names: Data<&ContestNames>,
+    ctx: Data<&Ctx>,
 ) -> poem::Result<Response> {
-    let lang = Lang::detect(req);
     let snapshot = catalog.snapshot();
     let entry = snapshot
         .get(&code.to_ascii_uppercase())
         .ok_or_else(|| poem::Error::from_status(StatusCode::NOT_FOUND))?;
     let p = &entry.problem;
+    let page = Page::load_public(req, &ctx, &names).await?;
+    let lang = page.lang;
     let (title, alt_title, alt_lang) = match lang {
         Lang::Vi => (p.title_vi.as_str(), p.title_en.as_str(), "en"),
         Lang::En => (p.title_en.as_str(), p.title_vi.as_str(), "vi"),
@@ -308,7 +327,7 @@ pub async fn problem(
     Ok(render(
         StatusCode::OK,
         &ProblemPage {
-            chrome: Chrome::new(req, lang, &names),
+            chrome: page.chrome,
             code: p.code.as_str(),
             title,
             alt_title,

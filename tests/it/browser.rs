@@ -67,6 +67,14 @@ impl Browser {
                 "binary": chrome_bin,
                 // A phone set to Vietnamese, like most of the contest's users.
                 "prefs": { "intl.accept_languages": "vi-VN,vi" },
+                // Headless windows are at least 500px wide; emulating the device's metrics is
+                // what really gives a 390px-wide viewport.
+                "mobileEmulation": {
+                    "deviceMetrics": {
+                        "width": width, "height": height, "pixelRatio": 1.0,
+                        "mobile": width < 768, "touch": width < 768,
+                    }
+                },
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -99,6 +107,17 @@ impl Browser {
             }
         }
         panic!("cannot start a browser session: {last_err}");
+    }
+
+    /// Scrolls `css` to the top of the screen, then saves a screenshot.
+    pub async fn screenshot_at(&self, css: &str, name: &str) {
+        let el = self.client.find(Locator::Css(css)).await.expect(css);
+        let arg = serde_json::to_value(&el).expect("element");
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'start'});", vec![arg])
+            .await
+            .expect("scroll");
+        self.screenshot(name).await;
     }
 
     /// Saves a screenshot under target/screenshots for people to look at.
@@ -224,5 +243,281 @@ async fn catalog_search_language_switch_and_problem_page_on_a_phone() {
         "the problem page fits a phone screen"
     );
     b.screenshot("problem-en-phone").await;
+    c.clone().close().await.expect("close");
+}
+
+/// The link in a received message, as a path on the test server (emails link to the configured
+/// public address, not to the test's random port).
+fn link_path(text: &str, marker: &str) -> String {
+    let start = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {text}"));
+    let end = text[start..]
+        .find(char::is_whitespace)
+        .map_or(text.len(), |i| start + i);
+    text[start..end].to_owned()
+}
+
+async fn fill(b: &Browser, id: &str, value: &str) {
+    let el = b.client.find(Locator::Id(id)).await.expect(id);
+    el.clear().await.expect("clear");
+    el.send_keys(value).await.expect("type");
+}
+
+async fn click(b: &Browser, css: &str) {
+    b.client
+        .find(Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn wait_for(b: &Browser, css: &str) {
+    b.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+async fn fits_phone(b: &Browser, what: &str) {
+    assert!(
+        no_horizontal_overflow(b).await,
+        "{what} fits a phone screen"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_verify_log_in_and_form_a_team_on_a_phone() {
+    use crate::common::spawn_app_with;
+    use crate::mail::TestSmtp;
+
+    let smtp = TestSmtp::start().await;
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[
+            ("mail.transport", "smtp".into()),
+            ("mail.smtp.host", "127.0.0.1".into()),
+            ("mail.smtp.port", smtp.port().into()),
+        ],
+    )
+    .await;
+    let Some(b) = Browser::start(390, 844).await else {
+        return;
+    };
+    let c = &b.client;
+    let wait = Duration::from_secs(20);
+
+    // Register, first with mistakes: the messages show under their fields, in Vietnamese.
+    c.goto(&app.url("/")).await.expect("home");
+    click(&b, "#register-link").await;
+    wait_for(&b, "#register-form").await;
+    b.screenshot("register-vi-phone").await;
+    fill(&b, "f-email", "hoa.nguyen@example").await;
+    fill(&b, "f-full_name", "Nguyễn Thị Hoa").await;
+    fill(&b, "f-password", "12345").await;
+    fill(&b, "f-organization", "Trường Đại học Cần Thơ").await;
+    click(&b, "#register-form button[type=submit]").await;
+    wait_for(&b, "#f-email-error").await;
+    assert_eq!(
+        b.text_of("#f-email-error").await,
+        "Địa chỉ email không hợp lệ."
+    );
+    assert_eq!(
+        b.text_of("#f-password-error").await,
+        "Cần ít nhất 10 ký tự."
+    );
+    let kept = c
+        .find(Locator::Id("f-full_name"))
+        .await
+        .expect("name")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(kept.as_deref(), Some("Nguyễn Thị Hoa"));
+    fits_phone(&b, "the register form with errors").await;
+    b.screenshot("register-errors-vi-phone").await;
+
+    fill(&b, "f-email", "hoa.nguyen@example.vn").await;
+    fill(&b, "f-password", "sen hồng nở giữa đầm").await;
+    fill(&b, "f-phone", "0912 345 678").await;
+    click(&b, "#register-form button[type=submit]").await;
+    wait_for(&b, "#notice-message").await;
+    assert!(
+        b.text_of("#notice-message")
+            .await
+            .contains("hoa.nguyen@example.vn")
+    );
+    b.screenshot("register-sent-vi-phone").await;
+
+    // The verification message arrives over SMTP; its link opens a page with a button.
+    let mail = smtp.wait_for(1, wait).await[0].parse();
+    assert!(mail.subject().starts_with("Xác nhận địa chỉ email"));
+    let verify = link_path(&mail.text, "/verify?token=");
+    c.goto(&app.url(&verify)).await.expect("verify page");
+    wait_for(&b, "#confirm").await;
+    fits_phone(&b, "the verify page").await;
+    b.screenshot("verify-vi-phone").await;
+    click(&b, "#confirm").await;
+    wait_for(&b, "#flash").await;
+    assert!(b.text_of("#flash").await.contains("đã được xác nhận"));
+
+    // Log in: the participant lands on the team page.
+    fill(&b, "f-email", "hoa.nguyen@example.vn").await;
+    fill(&b, "f-password", "sen hồng nở giữa đầm").await;
+    b.screenshot("login-vi-phone").await;
+    click(&b, "#login-form button[type=submit]").await;
+    wait_for(&b, "#create-form").await;
+    assert_eq!(b.text_of("#who").await, "Nguyễn Thị Hoa");
+    fits_phone(&b, "the create-team page").await;
+    b.screenshot("team-create-vi-phone").await;
+
+    // Create a team; a name without a province first.
+    fill(&b, "f-name", "Đội Sen Hồng").await;
+    click(&b, "#f-kind option[value='student']").await;
+    click(&b, "#create-form button[type=submit]").await;
+    wait_for(&b, "#f-province-error").await;
+    b.screenshot("team-create-errors-vi-phone").await;
+    click(&b, "#f-province option[value='92']").await;
+    click(&b, "#create-form button[type=submit]").await;
+    wait_for(&b, "#team-name").await;
+    assert_eq!(b.text_of("#team-name").await, "Đội Sen Hồng");
+    assert!(b.text_of("#team-facts").await.contains("Thành phố Cần Thơ"));
+
+    // Invite a teammate; the invitation is mailed and listed.
+    fill(&b, "f-email", "minh.tran@example.vn").await;
+    click(&b, "#invite-form button[type=submit]").await;
+    wait_for(&b, "#flash").await;
+    assert!(
+        b.text_of("#invitations")
+            .await
+            .contains("minh.tran@example.vn")
+    );
+    fits_phone(&b, "the team page").await;
+    b.screenshot("team-leader-vi-phone").await;
+    b.screenshot_at("#members", "team-leader-members-vi-phone")
+        .await;
+    b.screenshot_at("#invitations", "team-leader-invitations-vi-phone")
+        .await;
+    let invitation = smtp.wait_for(2, wait).await[1].parse();
+    assert!(
+        invitation.subject().contains("Đội Sen Hồng"),
+        "{}",
+        invitation.subject()
+    );
+    let accept = link_path(&invitation.text, "/team-invitations/accept?token=");
+
+    // Log out; the invited person opens the link and joins with a new account.
+    click(&b, "#logout").await;
+    wait_for(&b, "#login-form").await;
+    c.goto(&app.url(&accept)).await.expect("invitation page");
+    wait_for(&b, "#register-form").await;
+    assert!(b.text_of("#about").await.contains("Đội Sen Hồng"));
+    fits_phone(&b, "the invitation page").await;
+    b.screenshot("team-invitation-vi-phone").await;
+    b.screenshot_at("#f-organization", "team-invitation-form-vi-phone")
+        .await;
+    fill(&b, "f-full_name", "Trần Văn Minh").await;
+    fill(&b, "f-password", "mưa rào tháng sáu Cần Thơ").await;
+    fill(&b, "f-organization", "Trường Đại học Cần Thơ").await;
+    click(&b, "#register-form button[type=submit]").await;
+    wait_for(&b, "#team-name").await;
+    assert_eq!(b.text_of("#who").await, "Trần Văn Minh");
+    let members = b.text_of("#members").await;
+    assert!(
+        members.contains("Nguyễn Thị Hoa") && members.contains("Trần Văn Minh"),
+        "{members}"
+    );
+    assert!(
+        !members.contains("hoa.nguyen@example.vn"),
+        "only the leader sees addresses"
+    );
+    b.screenshot("team-member-vi-phone").await;
+    click(&b, "#leave summary").await;
+    wait_for(&b, "#leave-confirm").await;
+    b.screenshot_at("#members", "team-member-bottom-vi-phone")
+        .await;
+
+    // The account page, in English.
+    c.goto(&app.url("/account?lang=en")).await.expect("account");
+    wait_for(&b, "#profile-form").await;
+    fits_phone(&b, "the account page").await;
+    b.screenshot("account-en-phone").await;
+    b.screenshot_at("#password", "account-password-en-phone")
+        .await;
+    b.screenshot_at("#notifications", "account-notifications-en-phone")
+        .await;
+    c.clone().close().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizer_pages_fit_a_phone() {
+    use dxcontest::domain::account::Role;
+    use dxcontest::store::accounts::{UserChange, update_user, user_by_email};
+
+    use crate::web_accounts::{PASSWORD, register, verify};
+
+    let app = spawn_app(Backend::Sqlite).await;
+    register(&app, "btc@example.vn", "Nguyễn Văn Tổ Chức").await;
+    verify(&app, "btc@example.vn").await;
+    register(&app, "an.le@example.vn", "Lê Thị An").await;
+    let user = user_by_email(app.store.pool(), "btc@example.vn")
+        .await
+        .expect("query")
+        .expect("user");
+    update_user(
+        app.store.pool(),
+        &user.id,
+        UserChange::Role(Role::Organizer),
+        dxcontest::service::now_ms(),
+    )
+    .await
+    .expect("organizer");
+    let Some(b) = Browser::start(390, 844).await else {
+        return;
+    };
+    let c = &b.client;
+    c.goto(&app.url("/login")).await.expect("login");
+    fill(&b, "f-email", "btc@example.vn").await;
+    fill(&b, "f-password", PASSWORD).await;
+    click(&b, "#login-form button[type=submit]").await;
+    wait_for(&b, "#users").await;
+    fits_phone(&b, "the users page").await;
+    b.screenshot("organizer-users-vi-phone").await;
+
+    // Disable an account from the phone: the confirmation opens in place.
+    click(&b, "#users li.user details.confirm summary").await;
+    b.screenshot("organizer-users-confirm-vi-phone").await;
+    click(&b, "#users li.user details.confirm button.danger").await;
+    wait_for(&b, "#flash").await;
+    fits_phone(&b, "the users page after disabling").await;
+
+    c.goto(&app.url("/organizer/judges")).await.expect("judges");
+    fill(&b, "f-email", "giam.khao@example.vn").await;
+    click(&b, "#judge-invite-form button[type=submit]").await;
+    wait_for(&b, "#flash").await;
+    fits_phone(&b, "the judges page").await;
+    b.screenshot("organizer-judges-vi-phone").await;
+    b.screenshot_at("#judge-invitations", "organizer-judges-list-vi-phone")
+        .await;
+
+    c.goto(&app.url("/organizer/outbox")).await.expect("outbox");
+    wait_for(&b, "#mails").await;
+    fits_phone(&b, "the outbox page").await;
+    b.screenshot("organizer-outbox-vi-phone").await;
+
+    c.goto(&app.url("/organizer/audit")).await.expect("audit");
+    wait_for(&b, "#audit").await;
+    click(&b, "#audit li.entry details summary").await;
+    fits_phone(&b, "the audit page with details open").await;
+    b.screenshot("organizer-audit-vi-phone").await;
+    b.screenshot_at(
+        "#audit li.entry details",
+        "organizer-audit-details-vi-phone",
+    )
+    .await;
     c.clone().close().await.expect("close");
 }
