@@ -11,10 +11,9 @@ use super::{
 };
 use crate::domain::account::{self, Email, Invalid, Role};
 use crate::i18n::Lang;
-use crate::mail::templates::{MailKind, new_mail};
+use crate::mail::templates::MailKind;
 use crate::store::accounts::{self as db, NewToken, NewUser, UserChange, UserRecord};
 use crate::store::new_id;
-use crate::store::outbox::enqueue_mail;
 
 pub const PURPOSE_VERIFY: &str = "verify_email";
 pub const PURPOSE_RESET: &str = "reset_password";
@@ -208,17 +207,8 @@ pub async fn register(ctx: &Ctx, r: Registration, ip: Option<&str>) -> ServiceRe
         name,
         url: ctx.link(&format!("/verify?token={token}")),
     };
-    enqueue_mail(
-        &mut tx,
-        &new_mail(
-            v.email.as_str(),
-            Some(&user_id),
-            lang,
-            &kind,
-            ctx.contest_name(lang),
-        ),
-    )
-    .await?;
+    ctx.queue_mail(&mut tx, v.email.as_str(), Some(&user_id), lang, &kind)
+        .await?;
     tx.commit().await?;
     ctx.mail_committed();
     Ok(())
@@ -377,17 +367,8 @@ pub async fn request_password_reset(ctx: &Ctx, email: &str, ip: Option<&str>) ->
         name: user.full_name.clone(),
         url: ctx.link(&format!("/reset-password?token={token}")),
     };
-    enqueue_mail(
-        &mut tx,
-        &new_mail(
-            &user.email,
-            Some(&user.id),
-            user.lang,
-            &kind,
-            ctx.contest_name(user.lang),
-        ),
-    )
-    .await?;
+    ctx.queue_mail(&mut tx, &user.email, Some(&user.id), user.lang, &kind)
+        .await?;
     tx.commit().await?;
     ctx.mail_committed();
     Ok(())
@@ -517,15 +498,12 @@ pub async fn request_email_change(
         name: actor.user.full_name.clone(),
         url: ctx.link(&format!("/confirm-email?token={token}")),
     };
-    enqueue_mail(
+    ctx.queue_mail(
         &mut tx,
-        &new_mail(
-            new_email.as_str(),
-            Some(&actor.user.id),
-            lang,
-            &kind,
-            ctx.contest_name(lang),
-        ),
+        new_email.as_str(),
+        Some(&actor.user.id),
+        lang,
+        &kind,
     )
     .await?;
     tx.commit().await?;

@@ -11,7 +11,7 @@ use super::{Actor, Ctx, ServiceError, ServiceResult, audit, hash_token, new_toke
 use crate::domain::account::{Email, Invalid, Problem, Role};
 use crate::domain::authz::Action;
 use crate::i18n::Lang;
-use crate::mail::templates::{MailKind, new_mail};
+use crate::mail::templates::MailKind;
 use crate::store::Tx;
 use crate::store::accounts::{
     self as accounts_db, AuditEntry, AuditFilter, NewToken, NewUser, TokenRecord, UserChange,
@@ -19,7 +19,7 @@ use crate::store::accounts::{
 };
 use crate::store::admin::{self as db, InvitationData, InvitationStatus, JudgeInvitationRow};
 use crate::store::new_id;
-use crate::store::outbox::{OutboxCounts, OutboxFilter, OutboxRow, OutboxStatus, enqueue_mail};
+use crate::store::outbox::{OutboxCounts, OutboxFilter, OutboxRow, OutboxStatus};
 
 pub use crate::store::admin::PURPOSE_JUDGE_INVITE;
 
@@ -169,15 +169,12 @@ pub async fn invite_judge(
         inviter: actor.user.full_name.clone(),
         url: ctx.link(&format!("/judge-invitations/accept?token={token}")),
     };
-    enqueue_mail(
+    ctx.queue_mail(
         &mut tx,
-        &new_mail(
-            email.as_str(),
-            account.as_ref().map(|u| u.id.as_str()),
-            lang,
-            &kind,
-            ctx.contest_name(lang),
-        ),
+        email.as_str(),
+        account.as_ref().map(|u| u.id.as_str()),
+        lang,
+        &kind,
     )
     .await?;
     audit(
@@ -482,17 +479,8 @@ pub async fn disable_user(ctx: &Ctx, actor: &Actor, user_id: &str) -> ServiceRes
     let kind = MailKind::AccountDisabled {
         name: user.full_name.clone(),
     };
-    enqueue_mail(
-        &mut tx,
-        &new_mail(
-            &user.email,
-            Some(&user.id),
-            user.lang,
-            &kind,
-            ctx.contest_name(user.lang),
-        ),
-    )
-    .await?;
+    ctx.queue_mail(&mut tx, &user.email, Some(&user.id), user.lang, &kind)
+        .await?;
     audit(
         &mut tx,
         Some(&actor.user.id),

@@ -45,6 +45,22 @@ impl Ctx {
         format!("{}{path_and_query}", self.config.server.public_base_url)
     }
 
+    /// Renders `kind` in `lang` and queues it in `tx`, so the mail commits or rolls back with the
+    /// change that causes it. Call [`Ctx::mail_committed`] after the commit.
+    pub async fn queue_mail(
+        &self,
+        tx: &mut Tx,
+        to: &str,
+        to_user_id: Option<&str>,
+        lang: Lang,
+        kind: &crate::mail::templates::MailKind,
+    ) -> ServiceResult<()> {
+        let mail =
+            crate::mail::templates::new_mail(to, to_user_id, lang, kind, self.contest_name(lang));
+        crate::store::outbox::enqueue_mail(tx, &mail).await?;
+        Ok(())
+    }
+
     /// Tells the dispatcher that mail was committed.
     pub fn mail_committed(&self) {
         self.mail_wake.notify_one();

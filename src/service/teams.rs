@@ -29,9 +29,8 @@ use crate::domain::account::{Email, Role};
 use crate::domain::authz::Action;
 use crate::domain::team::{SizeRule, TeamKind, validate_team};
 use crate::i18n::Lang;
-use crate::mail::templates::{MailKind, new_mail};
+use crate::mail::templates::MailKind;
 use crate::store::accounts::{self as adb, NewToken, NewUser, TokenRecord, UserChange, UserRecord};
-use crate::store::outbox::enqueue_mail;
 use crate::store::teams::{
     self as db, INVITE_PURPOSE, InvitationRecord, MemberRecord, TeamRecord, UniqueColumn,
 };
@@ -373,15 +372,12 @@ pub async fn invite(
         inviter: actor.user.full_name.clone(),
         url: ctx.link(&format!("/team-invitations/accept?token={token}")),
     };
-    enqueue_mail(
+    ctx.queue_mail(
         &mut tx,
-        &new_mail(
-            email.as_str(),
-            recipient.as_ref().map(|u| u.id.as_str()),
-            lang,
-            &kind,
-            ctx.contest_name(lang),
-        ),
+        email.as_str(),
+        recipient.as_ref().map(|u| u.id.as_str()),
+        lang,
+        &kind,
     )
     .await?;
     let after = db::pending_invitations(&mut *tx, &team.id, now).await?;
