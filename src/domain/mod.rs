@@ -11,6 +11,7 @@ pub mod account;
 pub mod aggregate;
 pub mod assignment;
 pub mod authz;
+pub mod entry;
 pub mod ids;
 pub mod markdown;
 pub mod problem;
