@@ -495,6 +495,18 @@ impl MailEnv {
             .expect("load")
             .expect("row exists")
     }
+
+    /// The row once it reaches `status` (or as it is after 10 s, for the caller to assert on).
+    async fn row_with_status(&self, id: &str, status: OutboxStatus) -> OutboxRow {
+        for _ in 0..100 {
+            let row = self.row(id).await;
+            if row.status == status {
+                return row;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.row(id).await
+    }
 }
 
 /// Settings for sending to `smtp`, plus `extra`.
@@ -1158,7 +1170,8 @@ async fn spawned_dispatcher_wakes_and_shuts_down(backend: Backend) {
         .await;
     handle.notifier().notify_one();
     smtp.wait_for(1, Duration::from_secs(10)).await;
-    let row = env.row(&id).await;
+    // The server has the message; the dispatcher marks it sent right after the SMTP reply.
+    let row = env.row_with_status(&id, OutboxStatus::Sent).await;
     assert_eq!(row.status, OutboxStatus::Sent);
     assert_eq!(row.lease_owner.as_deref(), Some(handle.owner()));
 
@@ -1167,7 +1180,12 @@ async fn spawned_dispatcher_wakes_and_shuts_down(backend: Backend) {
         .await;
     handle.wake();
     smtp.wait_for(2, Duration::from_secs(10)).await;
-    assert_eq!(env.row(&second).await.status, OutboxStatus::Sent);
+    assert_eq!(
+        env.row_with_status(&second, OutboxStatus::Sent)
+            .await
+            .status,
+        OutboxStatus::Sent
+    );
 
     tokio::time::timeout(Duration::from_secs(5), handle.shutdown())
         .await
