@@ -225,19 +225,15 @@ fn routes(
         .nest("/api/docs", docs)
         .at("/health", get(api::health::health))
         .at("/ready", get(api::health::ready))
-        // JSON bodies and forms are small; uploads (later) get their own limit on their route.
-        .around(limit_body)
         .around(move |ep, req| {
             let names = error_names.clone();
-            async move { Ok(shape_errors(ep, req, &names).await) }
+            async move { Ok(edge(ep, req, &names).await) }
         })
-        .around(web::remember_language)
         .with(CookieJarManager::new())
         .data(ctx.store.clone())
         .data(ctx)
         .data(catalog)
         .data(names)
-        .around(log_request)
         .boxed()
 }
 
@@ -246,7 +242,7 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Refuses bodies over `MAX_BODY_BYTES` with 413, whether announced by Content-Length or sent
 /// chunked (then read up to the limit).
-async fn limit_body<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Response> {
+async fn limit_body(mut req: Request) -> poem::Result<Request> {
     use poem::http::StatusCode;
     let too_large = || poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE);
     let declared = req
@@ -265,24 +261,13 @@ async fn limit_body<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Respon
         }
         None => {}
     }
-    ep.call(req).await.map(IntoResponse::into_response)
+    Ok(req)
 }
 
-/// One error shape per surface: problem details under `/api`, an HTML page elsewhere.
-async fn shape_errors<E: Endpoint>(ep: E, req: Request, names: &ContestNames) -> Response {
-    let lang = Lang::detect(&req);
-    let path = req.uri().path().to_owned();
-    match ep.call(req).await {
-        Ok(resp) => resp.into_response(),
-        Err(err) if path == "/api" || path.starts_with("/api/") => {
-            api::error::to_problem_response(err, lang)
-        }
-        Err(err) => web::error_page(err, &path, lang, names),
-    }
-}
-
-/// Logs one line per request (id, method, path, status, latency) and echoes `X-Request-Id`.
-async fn log_request<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
+/// The one layer around every route: a request id and one log line per request (id, method,
+/// path, status, latency), the body limit (JSON bodies and forms are small; uploads get their own
+/// limit on their route), the remembered language, and one error shape per surface.
+async fn edge<E: Endpoint>(ep: E, req: Request, names: &ContestNames) -> Response {
     let id = req
         .header("x-request-id")
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
@@ -292,10 +277,20 @@ async fn log_request<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response>
     let path = req.uri().path().to_owned();
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
     let started = Instant::now();
-    let result = ep.call(req).instrument(span.clone()).await;
+    let lang = Lang::detect(&req);
+    web::remember_language(&req);
+    let result = async {
+        let req = limit_body(req).await?;
+        ep.call(req).await.map(IntoResponse::into_response)
+    }
+    .instrument(span.clone())
+    .await;
     let mut resp = match result {
-        Ok(r) => r.into_response(),
-        Err(e) => e.into_response(),
+        Ok(resp) => resp,
+        Err(err) if path == "/api" || path.starts_with("/api/") => {
+            api::error::to_problem_response(err, lang)
+        }
+        Err(err) => web::error_page(err, &path, lang, names),
     };
     let status = resp.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -303,5 +298,5 @@ async fn log_request<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response>
     if let Ok(v) = id.parse() {
         resp.headers_mut().insert("x-request-id", v);
     }
-    Ok(resp)
+    resp
 }

@@ -12,7 +12,7 @@ pub mod view;
 
 use poem::http::{StatusCode, header};
 use poem::web::cookie::{Cookie, SameSite};
-use poem::{Endpoint, IntoResponse, Request, Response, Route, get, handler, post};
+use poem::{Request, Response, Route, get, handler, post};
 
 use crate::i18n::{self, Lang};
 
@@ -89,8 +89,8 @@ pub fn routes() -> Route {
 }
 
 /// Remembers a language chosen with `?lang=` in a cookie for a year.
-pub async fn remember_language<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    if let Some(lang) = Lang::explicit(&req) {
+pub fn remember_language(req: &Request) {
+    if let Some(lang) = Lang::explicit(req) {
         let mut cookie = Cookie::new_with_str(i18n::COOKIE, lang.code());
         cookie.set_path("/");
         cookie.set_max_age(std::time::Duration::from_secs(365 * 24 * 3600));
@@ -98,7 +98,6 @@ pub async fn remember_language<E: Endpoint>(next: E, req: Request) -> poem::Resu
         cookie.set_http_only(true);
         req.cookie().add(cookie);
     }
-    next.call(req).await.map(IntoResponse::into_response)
 }
 
 /// An HTML error page for any error that reached the edge of the pages.
