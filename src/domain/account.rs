@@ -251,6 +251,22 @@ impl Role {
         }
     }
 
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            Role::Participant => "Thí sinh",
+            Role::Judge => "Giám khảo",
+            Role::Organizer => "Ban tổ chức",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Role::Participant => "Participant",
+            Role::Judge => "Judge",
+            Role::Organizer => "Organizer",
+        }
+    }
+
     pub fn from_code(s: &str) -> Option<Role> {
         match s {
             "participant" => Some(Role::Participant),

@@ -676,11 +676,7 @@ fn account_flash(code: &str, lang: Lang) -> &'static str {
 }
 
 fn role_name(role: Role, lang: Lang) -> &'static str {
-    match role {
-        Role::Participant => lang.pick("Thí sinh", "Participant"),
-        Role::Judge => lang.pick("Giám khảo", "Judge"),
-        Role::Organizer => lang.pick("Ban tổ chức", "Organizer"),
-    }
+    lang.pick(role.name_vi(), role.name_en())
 }
 
 pub fn mail_status(status: OutboxStatus, lang: Lang) -> (&'static str, &'static str) {

@@ -2,6 +2,7 @@
 //! mail) and the audit log. Anonymous visitors are sent to the login page; other accounts get a
 //! 403 page (`Page::organizer`).
 
+use crate::domain::authz::Action;
 use askama::Template;
 use poem::http::StatusCode;
 use poem::web::{Data, Query};
@@ -105,14 +106,6 @@ fn organizer_flash(code: &str, lang: Lang) -> &'static str {
         ),
         _ => "",
     }
-}
-
-fn organizer_back_to(page: &Page, back: &str) -> Result<Actor, PageError> {
-    let actor = page.actor_back_to(back)?;
-    if actor.role() != Role::Organizer {
-        return Err(PageError::Forbidden);
-    }
-    Ok(actor.clone())
 }
 
 /// A refusal of a list's filters shows on the page; anything else is an error page.
@@ -245,7 +238,7 @@ pub async fn judges(
     Query(q): Query<JudgesQuery>,
 ) -> PageResult {
     let page = Page::load(req, &ctx, &names).await?;
-    let actor = page.organizer()?.clone();
+    let actor = page.allowed_to(Action::InviteJudges)?.clone();
     judges_page(&ctx, page, &actor, q, StatusCode::OK, None).await
 }
 
@@ -257,7 +250,9 @@ pub async fn invite_judge(
     Posted(form): Posted<JudgeInviteForm>,
 ) -> PageResult {
     let page = Page::load(req, &ctx, &names).await?;
-    let actor = organizer_back_to(&page, "/organizer/judges")?;
+    let actor = page
+        .allowed_back_to("/organizer/judges", Action::InviteJudges)?
+        .clone();
     match admin::invite_judge(&ctx, &actor, &form.email, Lang::parse(&form.lang)).await {
         Ok(_) => Ok(see_other("/organizer/judges?m=invited")),
         Err(e) => {
@@ -313,11 +308,7 @@ struct UsersPage {
 }
 
 fn role_name(role: Role, lang: Lang) -> &'static str {
-    match role {
-        Role::Participant => lang.pick("Thí sinh", "Participant"),
-        Role::Judge => lang.pick("Giám khảo", "Judge"),
-        Role::Organizer => lang.pick("Ban tổ chức", "Organizer"),
-    }
+    lang.pick(role.name_vi(), role.name_en())
 }
 
 async fn users_page(
@@ -386,7 +377,7 @@ pub async fn users(
     Query(q): Query<UsersQuery>,
 ) -> PageResult {
     let page = Page::load(req, &ctx, &names).await?;
-    let actor = page.organizer()?.clone();
+    let actor = page.allowed_to(Action::ManageUsers)?.clone();
     users_page(&ctx, page, &actor, q, StatusCode::OK, FormErrors::none()).await
 }
 
@@ -405,7 +396,9 @@ async fn user_action(
     disable: bool,
 ) -> PageResult {
     let page = Page::load(req, ctx, names).await?;
-    let actor = organizer_back_to(&page, "/organizer/users")?;
+    let actor = page
+        .allowed_back_to("/organizer/users", Action::ManageUsers)?
+        .clone();
     let done = if disable {
         admin::disable_user(ctx, &actor, &form.user_id).await
     } else {
@@ -608,7 +601,7 @@ pub async fn outbox(
     Query(p): Query<OutboxParams>,
 ) -> PageResult {
     let page = Page::load(req, &ctx, &names).await?;
-    let actor = page.organizer()?.clone();
+    let actor = page.allowed_to(Action::ManageMail)?.clone();
     outbox_page(&ctx, page, &actor, p, StatusCode::OK, FormErrors::none()).await
 }
 
@@ -627,7 +620,9 @@ pub async fn retry_mail(
     Posted(form): Posted<RetryForm>,
 ) -> PageResult {
     let page = Page::load(req, &ctx, &names).await?;
-    let actor = organizer_back_to(&page, "/organizer/outbox")?;
+    let actor = page
+        .allowed_back_to("/organizer/outbox", Action::ManageMail)?
+        .clone();
     match admin::retry_mail(&ctx, &actor, &form.id).await {
         Ok(()) => Ok(see_other(&back_to(
             &form.back,
@@ -683,7 +678,7 @@ pub async fn audit(
     Query(p): Query<AuditParams>,
 ) -> PageResult {
     let page = Page::load(req, &ctx, &names).await?;
-    let actor = page.organizer()?.clone();
+    let actor = page.allowed_to(Action::ReadAudit)?.clone();
     let lang = page.lang;
     let n = page_number(&p.page);
     let (actor_f, action_f, subject_f) = (

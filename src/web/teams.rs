@@ -1,6 +1,7 @@
 //! The team page: create a team, or see one's team (members, invitations) and act on it as a
 //! member or as its leader.
 
+use crate::domain::authz::Action;
 use askama::Template;
 use poem::http::StatusCode;
 use poem::web::{Data, Query};
@@ -11,7 +12,6 @@ use super::forms::FormErrors;
 use super::pages::{Chrome, ContestNames};
 use super::session::Posted;
 use super::view::{Page, PageError, render, see_other, service_status};
-use crate::domain::account::Role;
 use crate::domain::team::{PROVINCES, Province, TeamKind};
 use crate::domain::time::Millis;
 use crate::i18n::Lang;
@@ -195,15 +195,6 @@ enum TeamForm {
     Action(FormErrors),
 }
 
-/// Team pages are for participants; judges and organizers get a 403 page.
-fn participant(page: &Page, back: &str) -> Result<Actor, PageError> {
-    let actor = page.actor_back_to(back)?;
-    if actor.role() != Role::Participant {
-        return Err(PageError::Forbidden);
-    }
-    Ok(actor.clone())
-}
-
 async fn team_page(
     ctx: &Ctx,
     page: Page,
@@ -270,7 +261,7 @@ pub async fn team_home(
     Query(q): Query<FlashQuery>,
 ) -> PageResult {
     let page = Page::load(req, &ctx, &names).await?;
-    let actor = participant(&page, page.here())?;
+    let actor = page.allowed_back_to(page.here(), Action::Teams)?.clone();
     let flash = team_flash(&q.m, page.lang);
     team_page(&ctx, page, &actor, StatusCode::OK, flash, TeamForm::None).await
 }
@@ -283,7 +274,7 @@ pub async fn create_team(
     Posted(form): Posted<CreateForm>,
 ) -> PageResult {
     let page = Page::load(req, &ctx, &names).await?;
-    let actor = participant(&page, "/team")?;
+    let actor = page.allowed_back_to("/team", Action::Teams)?.clone();
     let new = NewTeam {
         name: form.name.clone(),
         kind: form.kind.clone(),
@@ -322,7 +313,7 @@ pub async fn invite(
     Posted(form): Posted<InviteForm>,
 ) -> PageResult {
     let page = Page::load(req, &ctx, &names).await?;
-    let actor = participant(&page, "/team")?;
+    let actor = page.allowed_back_to("/team", Action::Teams)?.clone();
     match teams::invite(&ctx, &actor, &form.team_id, &form.email).await {
         Ok(_) => Ok(see_other("/team?m=invited")),
         Err(e) => {
@@ -363,7 +354,7 @@ async fn act(
     act: Act,
 ) -> PageResult {
     let page = Page::load(req, ctx, names).await?;
-    let actor = participant(&page, "/team")?;
+    let actor = page.allowed_back_to("/team", Action::Teams)?.clone();
     let done: Result<&str, ServiceError> = match act {
         Act::Remove => teams::leave_or_remove(ctx, &actor, &form.team_id, &form.user_id)
             .await

@@ -1,6 +1,7 @@
 //! What every page handler starts from (`Page`: language, layout data, who is logged in) and the
 //! ways a page refuses (`PageError`, turned into a page by `web::error_page`).
 
+use crate::domain::authz::Action;
 use askama::Template;
 use poem::http::StatusCode;
 use poem::web::Redirect;
@@ -192,14 +193,19 @@ impl Page {
         })
     }
 
-    /// The logged-in organizer; others get a 403 page, anonymous visitors the login page.
-    pub fn organizer(&self) -> Result<&Actor, PageError> {
+    /// The logged-in account if the authorization table lets its role do `action`; others get a
+    /// 403 page, anonymous visitors the login page.
+    pub fn allowed_to(&self, action: Action) -> Result<&Actor, PageError> {
         let actor = self.actor()?;
-        if actor.role() == Role::Organizer {
-            Ok(actor)
-        } else {
-            Err(PageError::Forbidden)
-        }
+        actor.require(action).map_err(|_| PageError::Forbidden)?;
+        Ok(actor)
+    }
+
+    /// As [`Page::allowed_to`], for a form post whose login should come back to `page`.
+    pub fn allowed_back_to(&self, page: &str, action: Action) -> Result<&Actor, PageError> {
+        let actor = self.actor_back_to(page)?;
+        actor.require(action).map_err(|_| PageError::Forbidden)?;
+        Ok(actor)
     }
 
     /// Where a login from this page should come back to.
