@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::{StreamExt, TryStreamExt};
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::CookieJarManager;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Server, get};
@@ -27,6 +28,11 @@ pub enum AppError {
     Import(#[from] ImportError),
     #[error(transparent)]
     Mail(#[from] MailError),
+    #[error("cannot prepare the attachment folder {path} (entries.storage_dir): {source}")]
+    Storage {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -105,11 +111,13 @@ impl Application {
         } else {
             (None, Arc::new(tokio::sync::Notify::new()))
         };
-        let ctx = Ctx {
-            store: store.clone(),
-            config: Arc::new(config.clone()),
-            mail_wake,
-        };
+        let ctx =
+            Ctx::new(store.clone(), Arc::new(config.clone()), mail_wake).map_err(|source| {
+                AppError::Storage {
+                    path: config.entries.storage_dir.display().to_string(),
+                    source,
+                }
+            })?;
         let endpoint = routes(ctx.clone(), Arc::clone(&catalog), names);
         Ok(Application {
             acceptor,
@@ -244,24 +252,61 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 /// chunked (then read up to the limit).
 async fn limit_body(mut req: Request) -> poem::Result<Request> {
     use poem::http::StatusCode;
+    if is_upload(&req) {
+        // Streamed to storage under the entries' own limits. The body is the raw file whatever
+        // the client labels it (`curl --data-binary` says form-urlencoded); the content is
+        // checked by its bytes.
+        req.headers_mut().insert(
+            poem::http::header::CONTENT_TYPE,
+            poem::http::HeaderValue::from_static("application/octet-stream"),
+        );
+        return Ok(req);
+    }
     let too_large = || poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE);
     let declared = req
         .header(poem::http::header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(len) if len > MAX_BODY_BYTES as u64 => return Err(too_large()),
+        Some(len) if len > MAX_BODY_BYTES as u64 => {
+            // Let the client finish sending (up to a point) so it reads the 413.
+            let mut rest: crate::files::ByteStream<'static> = Box::pin(
+                req.take_body()
+                    .into_bytes_stream()
+                    .map_err(std::io::Error::other),
+            );
+            crate::files::discard_rest(&mut rest).await;
+            return Err(too_large());
+        }
         Some(_) => {}
         None if req.header(poem::http::header::TRANSFER_ENCODING).is_some() => {
-            let bytes = req
-                .take_body()
-                .into_bytes_limit(MAX_BODY_BYTES)
-                .await
-                .map_err(|_| too_large())?;
-            req.set_body(bytes);
+            let mut stream: crate::files::ByteStream<'static> = Box::pin(
+                req.take_body()
+                    .into_bytes_stream()
+                    .map_err(std::io::Error::other),
+            );
+            let mut buf = bytes::BytesMut::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|_| too_large())?;
+                if buf.len() + chunk.len() > MAX_BODY_BYTES {
+                    crate::files::discard_rest(&mut stream).await;
+                    return Err(too_large());
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            req.set_body(buf.freeze());
         }
         None => {}
     }
     Ok(req)
+}
+
+/// Attachment uploads: `POST …/entries/{id}/attachments`, in the API and the pages.
+fn is_upload(req: &Request) -> bool {
+    let path = req.uri().path();
+    req.method() == poem::http::Method::POST
+        && path.ends_with("/attachments")
+        && (path.starts_with("/api/v1/entries/") || path.starts_with("/entries/"))
+        && path.matches('/').count() == if path.starts_with("/api/") { 5 } else { 3 }
 }
 
 /// The one layer around every route: a request id and one log line per request (id, method,

@@ -21,6 +21,8 @@ pub struct Config {
     pub contest: ContestConfig,
     pub accounts: AccountsConfig,
     pub teams: TeamsConfig,
+    pub timeline: TimelineConfig,
+    pub entries: EntriesConfig,
     pub rate_limits: RateLimitConfig,
     pub mail: MailConfig,
     pub log: LogConfig,
@@ -72,6 +74,66 @@ pub struct AccountsConfig {
 pub struct TeamsConfig {
     pub min_size: u32,
     pub max_size: u32,
+}
+
+/// An instant written in RFC 3339 with an offset (`2027-03-31T17:00:00+07:00`), held as
+/// milliseconds UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigInstant(pub i64);
+
+impl<'de> Deserialize<'de> for ConfigInstant {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::domain::time::Millis::parse_rfc3339(&s)
+            .map(|m| ConfigInstant(m.0))
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "`{s}` is not an RFC 3339 time with an offset, e.g. 2027-03-31T17:00:00+07:00"
+                ))
+            })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineConfig {
+    pub registration_opens: ConfigInstant,
+    pub registration_closes: ConfigInstant,
+    pub submission_opens: ConfigInstant,
+    pub submission_deadline: ConfigInstant,
+    pub grace_minutes: u32,
+}
+
+impl TimelineConfig {
+    pub fn timeline(
+        &self,
+    ) -> Result<crate::domain::timeline::Timeline, crate::domain::account::Invalid> {
+        crate::domain::timeline::Timeline::new(
+            self.registration_opens.0,
+            self.registration_closes.0,
+            self.submission_opens.0,
+            self.submission_deadline.0,
+            i64::from(self.grace_minutes) * 60_000,
+        )
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntriesConfig {
+    pub max_problems_per_team: u32,
+    pub max_file_mb: u64,
+    pub max_entry_mb: u64,
+    pub storage_dir: PathBuf,
+}
+
+impl EntriesConfig {
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_file_mb.saturating_mul(1024 * 1024)
+    }
+    pub fn max_entry_bytes(&self) -> u64 {
+        self.max_entry_mb.saturating_mul(1024 * 1024)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -250,10 +312,38 @@ impl Config {
         if self.rate_limits.window_secs == 0 {
             return invalid("rate_limits.window_secs", "must be at least 1");
         }
+        if let Err(e) = self.timeline.timeline() {
+            let key = match e.field {
+                "registration_closes" => "timeline.registration_closes",
+                "submission_deadline" => "timeline.submission_deadline",
+                "submission_opens" => "timeline.submission_opens",
+                _ => "timeline.grace_minutes",
+            };
+            return Err(ConfigError::Invalid {
+                key,
+                message: format!("must be {}", describe_order(&e)),
+            });
+        }
+        if self.entries.max_problems_per_team == 0 {
+            return invalid("entries.max_problems_per_team", "must be at least 1");
+        }
+        if self.entries.max_file_mb == 0 || self.entries.max_file_mb > self.entries.max_entry_mb {
+            return invalid(
+                "entries.max_file_mb",
+                "must be at least 1 and at most entries.max_entry_mb",
+            );
+        }
         if self.problems.refresh_secs == 0 {
             return invalid("problems.refresh_secs", "must be at least 1");
         }
         Ok(())
+    }
+}
+
+fn describe_order(e: &crate::domain::account::Invalid) -> String {
+    match &e.problem {
+        crate::domain::account::Problem::NotAllowed(what) => what.clone(),
+        other => other.message(false),
     }
 }
 
@@ -306,5 +396,23 @@ mod tests {
             .merge(Toml::string("[database]\nurl = \"mysql://x\""));
         let msg = fig.extract_config().expect_err("bad url").to_string();
         assert!(msg.contains("database.url"), "{msg}");
+    }
+
+    #[test]
+    fn timeline_times_and_order_are_checked() {
+        let fig = Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(
+            "[timeline]\nsubmission_deadline = \"31/03/2027\"",
+        ));
+        let msg = fig.extract_config().expect_err("bad time").to_string();
+        assert!(msg.contains("timeline.submission_deadline"), "{msg}");
+        assert!(msg.contains("RFC 3339"), "{msg}");
+        let fig = Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(
+            "[timeline]\nsubmission_deadline = \"2020-01-01T00:00:00+07:00\"",
+        ));
+        let msg = fig
+            .extract_config()
+            .expect_err("deadline first")
+            .to_string();
+        assert!(msg.contains("timeline.submission_deadline"), "{msg}");
     }
 }

@@ -143,11 +143,11 @@ async fn admin_create(config: &Config, email: &str, name: &str) -> anyhow::Resul
 
     let store = Store::connect(&config.database).await?;
     store.migrate().await?;
-    let ctx = Ctx {
-        store: store.clone(),
-        config: Arc::new(config.clone()),
-        mail_wake: Arc::new(tokio::sync::Notify::new()),
-    };
+    let ctx = Ctx::new(
+        store.clone(),
+        Arc::new(config.clone()),
+        Arc::new(tokio::sync::Notify::new()),
+    )?;
     let parsed = Email::parse("email", email)
         .map_err(|e| anyhow::anyhow!("--email: {}", e.problem.message(false)))?;
     let exists = dxcontest::store::accounts::user_by_email(store.pool(), parsed.as_str())

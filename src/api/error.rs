@@ -57,6 +57,9 @@ pub enum ApiError {
     /// The request conflicts with the current state.
     #[oai(status = 409, content_type = "application/problem+json")]
     Conflict(Json<ProblemDetails>),
+    /// A file is larger than allowed.
+    #[oai(status = 413, content_type = "application/problem+json")]
+    PayloadTooLarge(Json<ProblemDetails>),
     /// Too many attempts; try again after `Retry-After` seconds.
     #[oai(status = 429, content_type = "application/problem+json")]
     TooManyRequests(Json<ProblemDetails>, #[oai(header = "Retry-After")] u64),
@@ -112,10 +115,31 @@ impl ApiError {
         use crate::service::ServiceError as E;
         let message = err.message(lang);
         let field = err.field();
+        if let E::InEntry { cause, .. } = err {
+            // The cause decides the status and code; the message names the change and entry.
+            let mut inner = ApiError::from_service(*cause, lang);
+            inner.details_mut().detail = message;
+            return inner;
+        }
         let body = |status: StatusCode, code: &str, title: &str| {
             Json(details(status, code, title, message.clone(), field))
         };
         match &err {
+            E::Invalid(list)
+                if list.iter().any(|i| {
+                    matches!(
+                        i.problem,
+                        crate::domain::account::Problem::TooLargeMb(_)
+                            | crate::domain::account::Problem::EntryTooLargeMb(_)
+                    )
+                }) =>
+            {
+                ApiError::PayloadTooLarge(body(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "file_too_large",
+                    lang.pick("Tệp quá lớn", "File too large"),
+                ))
+            }
             E::Invalid(list) => {
                 let mut d = details(
                     StatusCode::BAD_REQUEST,
@@ -182,7 +206,29 @@ impl ApiError {
                 code,
                 lang.pick("Xung đột", "Conflict"),
             )),
+            E::Transition { .. } => ApiError::Conflict(body(
+                StatusCode::CONFLICT,
+                "transition_not_allowed",
+                lang.pick("Không thể chuyển trạng thái", "Status change not allowed"),
+            )),
+            // Handled above.
+            E::InEntry { .. } => ApiError::internal(lang, &err),
             E::Store(_) | E::Internal(_) => ApiError::internal(lang, &err),
+        }
+    }
+
+    /// The problem details inside, whatever the status.
+    pub fn details_mut(&mut self) -> &mut ProblemDetails {
+        match self {
+            ApiError::BadRequest(j)
+            | ApiError::Unauthorized(j)
+            | ApiError::Forbidden(j)
+            | ApiError::NotFound(j)
+            | ApiError::Conflict(j)
+            | ApiError::PayloadTooLarge(j)
+            | ApiError::TooManyRequests(j, _)
+            | ApiError::Internal(j)
+            | ApiError::Unavailable(j) => &mut j.0,
         }
     }
 
@@ -207,7 +253,7 @@ impl ApiError {
 /// wrong methods, unparsable parameters and bodies, and errors our handlers already shaped.
 pub fn to_problem_response(err: poem::Error, lang: Lang) -> Response {
     use poem::error::{MethodNotAllowedError, NotFoundError};
-    use poem_openapi::error::ParseParamError;
+    use poem_openapi::error::{ParseParamError, ParsePathError};
 
     let status = err.status();
     let body = if err.is::<NotFoundError>() {
@@ -232,6 +278,18 @@ pub fn to_problem_response(err: poem::Error, lang: Lang) -> Response {
                 "This address does not accept the HTTP method used.",
             )
             .to_owned(),
+            None,
+        )
+    } else if let Some(p) = err.downcast_ref::<ParsePathError>() {
+        // poem-openapi names path parameters by position internally, so the name is not ours.
+        details(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            lang.pick("Tham số không hợp lệ", "Invalid parameter"),
+            match lang {
+                Lang::Vi => format!("Một phần của địa chỉ không hợp lệ ({}).", p.reason),
+                Lang::En => format!("Part of the address is invalid ({}).", p.reason),
+            },
             None,
         )
     } else if let Some(p) = err.downcast_ref::<ParseParamError>() {

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod entries;
 pub mod error;
 pub mod etag;
 pub mod fields;
@@ -13,6 +14,7 @@ pub mod outbox;
 pub mod payload;
 pub mod problems;
 pub mod teams;
+pub mod timeline;
 pub mod types;
 pub mod users;
 
@@ -30,6 +32,8 @@ pub enum ApiTags {
     Accounts,
     /// Teams, members and invitations.
     Teams,
+    /// The timeline, entries, attachments, submits and receipts; organizers' entry tools.
+    Entries,
     /// Organizer tools: judges, users, outbox, audit log.
     Organizers,
 }
@@ -39,6 +43,8 @@ pub type Apis = (
     fields::FieldsApi,
     accounts::AccountsApi,
     teams::TeamsApi,
+    timeline::TimelineApi,
+    entries::EntriesApi,
     judges::JudgesApi,
     users::UsersApi,
     outbox::OutboxApi,
@@ -55,6 +61,8 @@ pub fn service(catalog: Arc<Catalog>) -> OpenApiService<Apis, ()> {
             fields::FieldsApi { catalog },
             accounts::AccountsApi,
             teams::TeamsApi,
+            timeline::TimelineApi,
+            entries::EntriesApi,
             judges::JudgesApi,
             users::UsersApi,
             outbox::OutboxApi,

@@ -31,6 +31,24 @@ pub enum Problem {
     BadPhone,
     CommonPassword,
     NotAllowed(String),
+    /// Not an http(s) address.
+    BadUrl,
+    /// A file name with path separators, control characters or invisible formatting.
+    BadFileName,
+    /// The file's extension is not one of the allowed types (listed).
+    FileType(String),
+    /// The file's content is not what its name says (the detected kind, if any).
+    TypeMismatch(String),
+    /// The file is empty.
+    EmptyFile,
+    /// Larger than this many megabytes.
+    TooLargeMb(u64),
+    /// The upload stopped before the file was complete.
+    Interrupted,
+    /// Not one of the published problems.
+    UnknownProblem,
+    /// The entry's files together would exceed this many megabytes.
+    EntryTooLargeMb(u64),
 }
 
 impl Problem {
@@ -62,6 +80,53 @@ impl Problem {
             }
             (Problem::NotAllowed(list), false) => {
                 format!("Not an allowed value; choose one of: {list}.")
+            }
+            (Problem::BadUrl, true) => {
+                "Địa chỉ không hợp lệ; cần bắt đầu bằng http:// hoặc https://.".into()
+            }
+            (Problem::BadUrl, false) => {
+                "Not a valid address; it must start with http:// or https://.".into()
+            }
+            (Problem::BadFileName, true) => {
+                "Tên tệp không hợp lệ (không được chứa / \\, ký tự điều khiển hoặc ký tự ẩn)."
+                    .into()
+            }
+            (Problem::BadFileName, false) => {
+                "Invalid file name (no / or \\, control characters or invisible characters).".into()
+            }
+            (Problem::FileType(list), true) => {
+                format!("Loại tệp không được chấp nhận; chỉ nhận: {list}.")
+            }
+            (Problem::FileType(list), false) => {
+                format!("This file type is not accepted; allowed: {list}.")
+            }
+            (Problem::TypeMismatch(found), true) => {
+                format!("Nội dung tệp không khớp với đuôi tên tệp (nội dung thực: {found}).")
+            }
+            (Problem::TypeMismatch(found), false) => {
+                format!(
+                    "The file's content does not match its extension (content looks like: {found})."
+                )
+            }
+            (Problem::Interrupted, true) => {
+                "Việc tải tệp lên bị gián đoạn; vui lòng thử lại.".into()
+            }
+            (Problem::Interrupted, false) => "The upload was interrupted; please try again.".into(),
+            (Problem::UnknownProblem, true) => {
+                "Không có bài toán với mã này (ví dụ mã đúng: BT-01).".into()
+            }
+            (Problem::UnknownProblem, false) => {
+                "There is no problem with this code (a valid code looks like BT-01).".into()
+            }
+            (Problem::EmptyFile, true) => "Tệp rỗng.".into(),
+            (Problem::EmptyFile, false) => "The file is empty.".into(),
+            (Problem::TooLargeMb(n), true) => format!("Tệp lớn hơn giới hạn {n} MB."),
+            (Problem::TooLargeMb(n), false) => format!("The file is larger than the {n} MB limit."),
+            (Problem::EntryTooLargeMb(n), true) => {
+                format!("Tổng dung lượng tệp của bài dự thi sẽ vượt {n} MB.")
+            }
+            (Problem::EntryTooLargeMb(n), false) => {
+                format!("The entry's files together would exceed {n} MB.")
             }
         }
     }

@@ -17,6 +17,10 @@ pub enum Action {
     ManageMail,
     /// Read the audit log.
     ReadAudit,
+    /// Enter problems for one's team: drafts, uploads, submits, withdrawals, receipts.
+    Entries,
+    /// See every entry, change statuses, export; set the timeline and give extensions.
+    ManageEntries,
 }
 
 use Role::{Judge, Organizer, Participant};
@@ -29,6 +33,8 @@ const TABLE: &[(Action, &[Role])] = &[
     (Action::ManageUsers, &[Organizer]),
     (Action::ManageMail, &[Organizer]),
     (Action::ReadAudit, &[Organizer]),
+    (Action::Entries, &[Participant]),
+    (Action::ManageEntries, &[Organizer]),
 ];
 
 pub fn allowed(role: Option<Role>, action: Action) -> bool {
@@ -54,6 +60,8 @@ mod tests {
             Action::ManageUsers,
             Action::ManageMail,
             Action::ReadAudit,
+            Action::Entries,
+            Action::ManageEntries,
         ];
         for a in all {
             assert_eq!(TABLE.iter().filter(|(x, _)| *x == a).count(), 1, "{a:?}");

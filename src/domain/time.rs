@@ -20,6 +20,35 @@ impl Millis {
         OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
+    /// Parses RFC 3339 with an offset (`2027-03-31T17:00:00+07:00` or `…Z`).
+    pub fn parse_rfc3339(s: &str) -> Option<Millis> {
+        let t = OffsetDateTime::parse(s.trim(), &Rfc3339).ok()?;
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
+            .ok()
+            .map(Millis)
+    }
+
+    /// The time of day in Vietnam and the date, for a form's `datetime-local` field:
+    /// `2027-03-31T17:00`.
+    pub fn datetime_local_ict(self) -> String {
+        let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+        self.to_datetime()
+            .to_offset(ICT)
+            .format(&fmt)
+            .unwrap_or_default()
+    }
+
+    /// Parses a form's `datetime-local` value as Vietnam time.
+    pub fn parse_datetime_local_ict(s: &str) -> Option<Millis> {
+        let s = s.trim();
+        let s = if s.len() == 16 {
+            format!("{s}:00")
+        } else {
+            s.to_owned()
+        };
+        Millis::parse_rfc3339(&format!("{s}+07:00"))
+    }
+
     /// RFC 3339 in UTC, for the API: `2022-07-22T01:00:00Z`.
     pub fn rfc3339_utc(self) -> String {
         self.to_datetime().format(&Rfc3339).unwrap_or_default()
@@ -45,6 +74,27 @@ mod tests {
         let t = Millis(1_658_451_600_000);
         assert_eq!(t.rfc3339_utc(), "2022-07-22T01:00:00Z");
         assert_eq!(t.display_ict(), "22/07/2022 08:00 (GMT+7)");
+    }
+
+    #[test]
+    fn parses_with_offsets_and_forms() {
+        assert_eq!(
+            Millis::parse_rfc3339("2022-07-22T08:00:00+07:00"),
+            Some(Millis(1_658_451_600_000))
+        );
+        assert_eq!(
+            Millis::parse_rfc3339("2022-07-22T01:00:00Z"),
+            Some(Millis(1_658_451_600_000))
+        );
+        assert_eq!(Millis::parse_rfc3339("22/07/2022"), None);
+        assert_eq!(
+            Millis(1_658_451_600_000).datetime_local_ict(),
+            "2022-07-22T08:00"
+        );
+        assert_eq!(
+            Millis::parse_datetime_local_ict("2022-07-22T08:00"),
+            Some(Millis(1_658_451_600_000))
+        );
     }
 
     #[test]

@@ -29,6 +29,32 @@ pub enum MailKind {
     },
     /// An organizer disabled the account.
     AccountDisabled { name: String },
+    /// The receipt of a submit, sent to every member of the team.
+    EntryReceipt {
+        name: String,
+        team: String,
+        problem_code: String,
+        title: String,
+        entry_id: String,
+        version: i64,
+        /// Local time in Vietnam, and the same instant in RFC 3339 UTC.
+        submitted_at_ict: String,
+        submitted_at_utc: String,
+        content_sha256: String,
+        late: bool,
+        url: String,
+    },
+    /// An entry's status changed; sent to every member of the team.
+    EntryStatusChanged {
+        name: String,
+        team: String,
+        problem_code: String,
+        title: String,
+        status: crate::domain::entry::EntryStatus,
+        reason: Option<String>,
+        prize: Option<String>,
+        url: String,
+    },
 }
 
 impl MailKind {
@@ -41,6 +67,8 @@ impl MailKind {
             MailKind::JudgeInvitation { .. } => "judge_invitation",
             MailKind::TeamInvitation { .. } => "team_invitation",
             MailKind::AccountDisabled { .. } => "account_disabled",
+            MailKind::EntryReceipt { .. } => "entry_receipt",
+            MailKind::EntryStatusChanged { .. } => "entry_status",
         }
     }
 
@@ -51,7 +79,9 @@ impl MailKind {
             | MailKind::PasswordReset { url, .. }
             | MailKind::EmailChange { url, .. }
             | MailKind::JudgeInvitation { url, .. }
-            | MailKind::TeamInvitation { url, .. } => Some(url),
+            | MailKind::TeamInvitation { url, .. }
+            | MailKind::EntryReceipt { url, .. }
+            | MailKind::EntryStatusChanged { url, .. } => Some(url),
             MailKind::AccountDisabled { .. } => None,
         }
     }
@@ -119,6 +149,38 @@ fn subject(kind: &MailKind, lang: Lang, contest: &str) -> String {
         }
         (MailKind::AccountDisabled { .. }, Lang::Vi) => "Tài khoản đã bị vô hiệu hóa".to_owned(),
         (MailKind::AccountDisabled { .. }, Lang::En) => "Your account has been disabled".to_owned(),
+        (
+            MailKind::EntryReceipt {
+                problem_code,
+                version,
+                ..
+            },
+            Lang::Vi,
+        ) => format!("Biên nhận nộp bài {problem_code}, phiên bản {version}"),
+        (
+            MailKind::EntryReceipt {
+                problem_code,
+                version,
+                ..
+            },
+            Lang::En,
+        ) => format!("Receipt for your entry to {problem_code}, version {version}"),
+        (
+            MailKind::EntryStatusChanged {
+                problem_code,
+                status,
+                ..
+            },
+            Lang::Vi,
+        ) => format!("Bài dự thi {problem_code}: {}", status.name_vi()),
+        (
+            MailKind::EntryStatusChanged {
+                problem_code,
+                status,
+                ..
+            },
+            Lang::En,
+        ) => format!("Your entry to {problem_code}: {}", status.name_en()),
     };
     format!("{action} – {contest}")
         .chars()

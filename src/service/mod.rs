@@ -3,8 +3,10 @@
 pub mod accounts;
 pub mod admin;
 pub mod catalog;
+pub mod entries;
 pub mod problems;
 pub mod teams;
+pub mod timeline;
 
 use std::sync::Arc;
 
@@ -33,9 +35,22 @@ pub struct Ctx {
     pub store: Store,
     pub config: Arc<Config>,
     pub mail_wake: Arc<Notify>,
+    /// Where attachments are stored.
+    pub files: Arc<dyn crate::files::FileStore>,
 }
 
 impl Ctx {
+    /// A context with attachments on local disk under `entries.storage_dir`.
+    pub fn new(store: Store, config: Arc<Config>, mail_wake: Arc<Notify>) -> std::io::Result<Ctx> {
+        let files = crate::files::LocalDisk::open_dir(&config.entries.storage_dir)?;
+        Ok(Ctx {
+            store,
+            config,
+            mail_wake,
+            files: Arc::new(files),
+        })
+    }
+
     pub fn contest_name(&self, lang: Lang) -> &str {
         lang.pick(&self.config.contest.name_vi, &self.config.contest.name_en)
     }
@@ -117,6 +132,19 @@ pub enum ServiceError {
         code: &'static str,
         field: Option<&'static str>,
     },
+    /// The entry's status does not allow this change.
+    #[error("an entry cannot go from {from:?} to {to:?}")]
+    Transition {
+        from: crate::domain::entry::EntryStatus,
+        to: crate::domain::entry::EntryStatus,
+    },
+    /// One change of a bulk request was refused; nothing was changed.
+    #[error("change {index} (entry {entry_id}): {cause}")]
+    InEntry {
+        index: usize,
+        entry_id: String,
+        cause: Box<ServiceError>,
+    },
     #[error(transparent)]
     Store(StoreError),
     #[error("internal: {0}")]
@@ -195,6 +223,39 @@ impl ServiceError {
                 }
             }
             ServiceError::Conflict { code, .. } => conflict_message(code, vi),
+            ServiceError::Transition { from, to } => {
+                if vi {
+                    format!(
+                        "Không thể chuyển bài dự thi từ “{}” sang “{}”.",
+                        from.name_vi(),
+                        to.name_vi()
+                    )
+                } else {
+                    format!(
+                        "An entry cannot go from “{}” to “{}”.",
+                        from.name_en(),
+                        to.name_en()
+                    )
+                }
+            }
+            ServiceError::InEntry {
+                index,
+                entry_id,
+                cause,
+            } => {
+                let inner = cause.message(lang);
+                if vi {
+                    format!(
+                        "Thay đổi thứ {} (bài dự thi {entry_id}) bị từ chối: {inner} Không có thay đổi nào được lưu.",
+                        index + 1
+                    )
+                } else {
+                    format!(
+                        "Change {} (entry {entry_id}) was refused: {inner} Nothing was changed.",
+                        index + 1
+                    )
+                }
+            }
             ServiceError::Store(_) | ServiceError::Internal(_) => pick(
                 "Máy chủ gặp lỗi. Vui lòng thử lại sau.",
                 "The server failed. Please try again later.",
@@ -207,6 +268,7 @@ impl ServiceError {
         match self {
             ServiceError::Invalid(list) => list.first().map(|i| i.field),
             ServiceError::Conflict { field, .. } => *field,
+            ServiceError::InEntry { cause, .. } => cause.field(),
             _ => None,
         }
     }
@@ -258,6 +320,50 @@ fn conflict_message(code: &str, vi: bool) -> String {
         "cannot_disable_self" => (
             "Bạn không thể tự khoá tài khoản của mình.",
             "You cannot disable your own account.",
+        ),
+        "registration_closed" => (
+            "Ngoài thời gian đăng ký dự thi.",
+            "Registration is not open.",
+        ),
+        "no_team" => (
+            "Bạn cần tham gia hoặc tạo một đội trước.",
+            "You need to create or join a team first.",
+        ),
+        "entry_exists" => (
+            "Đội đã có bài dự thi cho bài toán này.",
+            "Your team already has an entry for this problem.",
+        ),
+        "too_many_entries" => (
+            "Đội đã tham gia số bài toán tối đa.",
+            "Your team has entered the most problems allowed.",
+        ),
+        "drafts_closed" => (
+            "Chưa đến hoặc đã hết thời gian soạn bài dự thi.",
+            "Entries cannot be written now: the contest has not opened or has closed.",
+        ),
+        "submissions_not_open" => (
+            "Chưa đến thời gian nộp bài.",
+            "Submissions are not open yet.",
+        ),
+        "deadline_passed" => (
+            "Đã hết hạn nộp bài (theo đồng hồ máy chủ). Bài dự thi không thể thay đổi nữa.",
+            "The submission deadline has passed (by the server's clock). The entry can no longer be changed.",
+        ),
+        "withdraw_after_deadline" => (
+            "Chỉ có thể rút bài trước hạn chót.",
+            "An entry can only be withdrawn before the deadline.",
+        ),
+        "not_editable" => (
+            "Bài dự thi ở trạng thái hiện tại không thể chỉnh sửa.",
+            "The entry cannot be changed in its current status.",
+        ),
+        "already_submitted" => (
+            "Bài dự thi đã được nộp nên không thể xoá; hãy rút bài nếu cần.",
+            "The entry was submitted, so it cannot be deleted; withdraw it instead.",
+        ),
+        "idempotency_key_reused" => (
+            "Khoá Idempotency-Key này đã được dùng cho một yêu cầu khác.",
+            "This Idempotency-Key was already used for another request.",
         ),
         _ => (
             "Yêu cầu mâu thuẫn với trạng thái hiện tại.",

@@ -5,6 +5,8 @@
 //!   an unverified account is refused with `NotVerified`. Accepting an invitation sent to one's
 //!   own address verifies it, since the emailed link proves the address exactly as the
 //!   verification link does.
+//! - New teams are created only while registration is open (`[timeline]`, or the organizers'
+//!   saved timeline); joining an existing team by invitation is not limited by it.
 //! - A person belongs to at most one team (`team_members.user_id` is unique).
 //! - The creator is the leader. The leader invites by email; an invitation is a one-time token
 //!   (purpose `team_invite`, team id in `data`, address in `email`) valid for
@@ -242,6 +244,10 @@ pub async fn create_team(ctx: &Ctx, actor: &Actor, new: NewTeam) -> ServiceResul
     require_verified(actor)?;
     let fields = validate_team(&new.name, &new.kind, &new.province, &new.organization)
         .map_err(ServiceError::Invalid)?;
+    let clock = super::timeline::current(ctx).await?;
+    if !clock.timeline.registration_open(clock.now) {
+        return Err(conflict("registration_closed", None));
+    }
     let team = create_team_tx(ctx, actor, fields)
         .await
         .map_err(|e| unique_to_conflict(e, None))?;

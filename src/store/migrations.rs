@@ -27,6 +27,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0003_accounts.sql"),
         include_str!("../../migrations/postgres/0003_accounts.sql"),
     ),
+    (
+        4,
+        "entries",
+        include_str!("../../migrations/sqlite/0004_entries.sql"),
+        include_str!("../../migrations/postgres/0004_entries.sql"),
+    ),
 ];
 
 /// File names this build embeds, per backend: `0001_problems.sql`. Tests compare them with the

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod entries;
 pub mod migrations;
 pub mod outbox;
 pub mod problems;

@@ -154,3 +154,16 @@ impl Store {
         Ok((row.try_get(0)?, row.try_get(1)?))
     }
 }
+
+/// Is `code` a published (not archived) problem?
+pub async fn problem_exists<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
+    e: E,
+    code: &str,
+) -> StoreResult<bool> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM problems WHERE code = $1 AND archived = 0")
+            .bind(code)
+            .fetch_one(e)
+            .await?;
+    Ok(n > 0)
+}

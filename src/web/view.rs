@@ -97,7 +97,9 @@ pub fn service_status(e: &ServiceError) -> StatusCode {
         | ServiceError::Conflict { .. }
         | ServiceError::BadCredentials
         | ServiceError::TokenInvalid
-        | ServiceError::NotVerified => StatusCode::UNPROCESSABLE_ENTITY,
+        | ServiceError::NotVerified
+        | ServiceError::Transition { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        ServiceError::InEntry { cause, .. } => service_status(cause),
         ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         ServiceError::Unauthenticated | ServiceError::Disabled | ServiceError::Forbidden => {
             StatusCode::FORBIDDEN

@@ -114,11 +114,12 @@ pub async fn make_user(app: &TestApp, email: &str, name: &str, role: Role) -> St
 
 /// A context on the app's database, for calling use cases directly.
 pub fn ctx_for(app: &TestApp) -> Ctx {
-    Ctx {
-        store: app.store.clone(),
-        config: std::sync::Arc::new(test_config("sqlite::memory:", &app.dir, &[])),
-        mail_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
-    }
+    Ctx::new(
+        app.store.clone(),
+        std::sync::Arc::new(test_config("sqlite::memory:", &app.dir, &[])),
+        std::sync::Arc::new(tokio::sync::Notify::new()),
+    )
+    .expect("storage folder")
 }
 
 /// An organizer made the way `dxcontest admin create` makes one. Returns its id.

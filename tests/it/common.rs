@@ -164,7 +164,28 @@ pub fn test_config(db_url: &str, dir: &TempDir, overrides: &[(&str, serde_json::
             "mail.file_dir",
             dir.path().join("mail"),
         ))
-        .merge(Serialized::default("server.shutdown_grace_secs", 1));
+        .merge(Serialized::default("server.shutdown_grace_secs", 1))
+        // A contest open for as long as any test runs; tests of the deadline set their own.
+        .merge(Serialized::default(
+            "timeline.registration_opens",
+            "2020-01-01T00:00:00+07:00",
+        ))
+        .merge(Serialized::default(
+            "timeline.submission_opens",
+            "2020-01-01T00:00:00+07:00",
+        ))
+        .merge(Serialized::default(
+            "timeline.registration_closes",
+            "2099-12-31T17:00:00+07:00",
+        ))
+        .merge(Serialized::default(
+            "timeline.submission_deadline",
+            "2099-12-31T17:00:00+07:00",
+        ))
+        .merge(Serialized::default(
+            "entries.storage_dir",
+            dir.path().join("uploads"),
+        ));
     for (k, v) in overrides {
         fig = fig.merge(Serialized::default(k, v.clone()));
     }
@@ -176,6 +197,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, serde_json::Value)]) -> TestApp {
+    // Server warnings and errors go to the test's captured output, shown when it fails.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_test_writer()
+        .try_init();
     let db = TestDb::new(backend).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let config = test_config(&db.url, &dir, overrides);

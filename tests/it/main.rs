@@ -9,6 +9,7 @@ mod authz;
 mod browser;
 mod catalog_api;
 mod cli;
+mod entries;
 mod import;
 mod mail;
 mod migrations;

@@ -196,11 +196,12 @@ async fn app(backend: Backend, extra: &[(&str, Value)]) -> TestApp {
 /// directly, e.g. to race them).
 fn ctx_for(app: &TestApp, overrides: &[(&str, Value)]) -> Ctx {
     let config = test_config("sqlite://unused.db", &app.dir, overrides);
-    Ctx {
-        store: app.store.clone(),
-        config: Arc::new(config),
-        mail_wake: Arc::new(tokio::sync::Notify::new()),
-    }
+    Ctx::new(
+        app.store.clone(),
+        Arc::new(config),
+        Arc::new(tokio::sync::Notify::new()),
+    )
+    .expect("storage folder")
 }
 
 fn team_body(name: &str) -> Value {

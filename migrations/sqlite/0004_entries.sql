@@ -1,0 +1,97 @@
+-- Entries: the timeline, per-team extensions, entries with their draft text, attachments,
+-- frozen versions (receipts) and the status history.
+
+-- The timeline as organizers last set it; without a row, the config's [timeline] applies.
+CREATE TABLE timeline (
+    id INTEGER PRIMARY KEY,
+    registration_opens_at INTEGER NOT NULL,
+    registration_closes_at INTEGER NOT NULL,
+    submission_opens_at INTEGER NOT NULL,
+    submission_deadline_at INTEGER NOT NULL,
+    grace_ms INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT REFERENCES users (id)
+);
+
+CREATE TABLE team_extensions (
+    team_id TEXT PRIMARY KEY REFERENCES teams (id),
+    deadline_at INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    granted_by TEXT NOT NULL REFERENCES users (id),
+    granted_at INTEGER NOT NULL
+);
+
+CREATE TABLE entries (
+    id TEXT PRIMARY KEY,
+    team_id TEXT NOT NULL REFERENCES teams (id),
+    problem_code TEXT NOT NULL REFERENCES problems (code),
+    status TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    description TEXT NOT NULL,
+    maturity TEXT,
+    deployed_where TEXT NOT NULL,
+    technologies TEXT NOT NULL,
+    experience TEXT NOT NULL,
+    demo_url TEXT NOT NULL,
+    video_url TEXT NOT NULL,
+    -- The last submitted version (0: never submitted) and whether it came in late.
+    version INTEGER NOT NULL DEFAULT 0,
+    late INTEGER NOT NULL DEFAULT 0,
+    -- The draft differs from the last submitted version.
+    changed_since_submit INTEGER NOT NULL DEFAULT 0,
+    prize TEXT,
+    status_reason TEXT,
+    created_by TEXT NOT NULL REFERENCES users (id),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    submitted_at INTEGER,
+    UNIQUE (team_id, problem_code)
+);
+CREATE INDEX entries_problem ON entries (problem_code, status);
+CREATE INDEX entries_status ON entries (status);
+
+-- Files of an entry's draft. `frozen` once a submitted version lists the file: it is then kept
+-- for good. A removed draft file that was never frozen is deleted with its row.
+CREATE TABLE attachments (
+    id TEXT PRIMARY KEY,
+    entry_id TEXT NOT NULL REFERENCES entries (id),
+    file_name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    storage_key TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL REFERENCES users (id),
+    uploaded_at INTEGER NOT NULL,
+    frozen INTEGER NOT NULL DEFAULT 0,
+    removed_at INTEGER
+);
+CREATE INDEX attachments_entry ON attachments (entry_id);
+
+-- Every submitted version, frozen: the canonical content (JSON text) and its SHA-256.
+CREATE TABLE entry_versions (
+    entry_id TEXT NOT NULL REFERENCES entries (id),
+    version INTEGER NOT NULL,
+    content TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,
+    attachment_ids TEXT NOT NULL,
+    submitted_at INTEGER NOT NULL,
+    submitted_by TEXT NOT NULL REFERENCES users (id),
+    late INTEGER NOT NULL,
+    idempotency_key TEXT,
+    PRIMARY KEY (entry_id, version)
+);
+CREATE UNIQUE INDEX entry_versions_idempotency ON entry_versions (entry_id, idempotency_key);
+
+-- Every status change, in order.
+CREATE TABLE entry_events (
+    id TEXT PRIMARY KEY,
+    entry_id TEXT NOT NULL REFERENCES entries (id),
+    at INTEGER NOT NULL,
+    actor_id TEXT NOT NULL REFERENCES users (id),
+    from_status TEXT NOT NULL,
+    to_status TEXT NOT NULL,
+    reason TEXT,
+    prize TEXT
+);
+CREATE INDEX entry_events_entry ON entry_events (entry_id, at);
