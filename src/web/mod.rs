@@ -2,9 +2,11 @@
 //! `?lang=en`, `Accept-Language`, or the language switch, which a cookie remembers.
 
 pub mod accounts;
+pub mod entries;
 pub mod forms;
 pub mod invitations;
 pub mod organizer;
+pub mod organizer_entries;
 pub mod pages;
 pub mod session;
 pub mod teams;
@@ -86,6 +88,32 @@ pub fn routes() -> Route {
         .at("/organizer/outbox", get(organizer::outbox))
         .at("/organizer/outbox/retry", post(organizer::retry_mail))
         .at("/organizer/audit", get(organizer::audit))
+        .at(
+            "/entries",
+            get(entries::my_entries).post(entries::create_entry),
+        )
+        .at("/entries/:id", get(entries::entry).post(entries::save))
+        .at("/entries/:id/submit", post(entries::submit))
+        .at("/entries/:id/withdraw", post(entries::withdraw))
+        .at("/entries/:id/delete", post(entries::delete))
+        .at("/entries/:id/attachments", post(entries::upload))
+        .at("/entries/:id/attachments/:aid", get(entries::download))
+        .at(
+            "/entries/:id/attachments/:aid/remove",
+            post(entries::remove_attachment),
+        )
+        .at("/entries/:id/receipts/:version", get(entries::receipt))
+        .at("/organizer/entries", get(organizer_entries::entry_list))
+        .at("/organizer/entries.csv", get(organizer_entries::export_csv))
+        .at(
+            "/organizer/entries/status",
+            post(organizer_entries::bulk_status),
+        )
+        .at("/organizer/entries/:id", get(organizer_entries::detail))
+        .at(
+            "/organizer/entries/:id/status",
+            post(organizer_entries::change_status),
+        )
 }
 
 /// Remembers a language chosen with `?lang=` in a cookie for a year.

@@ -136,6 +136,18 @@ pub fn csrf_matches(req: &Request, sent: &str) -> bool {
     well_formed(expected) && same(sent.as_bytes(), expected.as_bytes())
 }
 
+/// The request header that carries the CSRF token for requests a page's script sends (the
+/// attachment upload), where there is no form field to carry it.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// Whether a script's request carries the browser's CSRF token in [`CSRF_HEADER`]. The same
+/// double-submit check as a form's field: a cross-site page can neither read the cookie nor, without
+/// a CORS preflight we never grant, set a custom header.
+pub fn csrf_header_matches(req: &Request) -> bool {
+    req.header(CSRF_HEADER)
+        .is_some_and(|sent| !sent.is_empty() && csrf_matches(req, sent))
+}
+
 #[derive(Deserialize, Default)]
 struct CsrfOnly {
     #[serde(default)]

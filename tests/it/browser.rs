@@ -521,3 +521,179 @@ async fn organizer_pages_fit_a_phone() {
     .await;
     c.clone().close().await.expect("close");
 }
+
+/// Waits until the page's address has `part` in its query (a form post or script has led there).
+async fn wait_for_query(b: &Browser, part: &str) {
+    for _ in 0..200 {
+        let url = b.client.current_url().await.expect("url");
+        if url.query().is_some_and(|q| q.contains(part)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page did not reach ?{part}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_enters_a_problem_uploads_and_submits_on_a_phone() {
+    use dxcontest::domain::account::Role;
+
+    use crate::admin::{PASSWORD, login, make_user, post};
+
+    let app = spawn_app(Backend::Sqlite).await;
+    make_user(&app, "hoa@example.vn", "Nguyễn Thị Hoa", Role::Participant).await;
+    let token = login(&app, "hoa@example.vn").await;
+    let (status, body) = post(
+        &app,
+        "/api/v1/teams",
+        serde_json::json!({
+            "name": "Đội Sen Hồng", "kind": "student", "province": "Cần Thơ",
+            "organization": "Trường Đại học Cần Thơ",
+        }),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    // The file to upload, with a Vietnamese name, as people have them.
+    let files = tempfile::tempdir().expect("temp dir");
+    let pdf_path = files.path().join("Thuyết minh giải pháp.pdf");
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    pdf.extend(std::iter::repeat_n(b'x', 300_000));
+    pdf.extend(b"\n%%EOF\n");
+    std::fs::write(&pdf_path, &pdf).expect("pdf written");
+
+    let Some(b) = Browser::start(390, 844).await else {
+        return;
+    };
+    let c = &b.client;
+    c.goto(&app.url("/login?next=/entries"))
+        .await
+        .expect("login");
+    fill(&b, "f-email", "hoa@example.vn").await;
+    fill(&b, "f-password", PASSWORD).await;
+    click(&b, "#login-form button[type=submit]").await;
+    wait_for(&b, "#create-form").await;
+    let remaining = b.text_of("#remaining").await;
+    assert!(
+        remaining.starts_with("còn ") && remaining.contains(" ngày "),
+        "{remaining}"
+    );
+    assert!(b.text_of("#deadline").await.ends_with("(GMT+7)"));
+    fits_phone(&b, "the entries page").await;
+    b.screenshot("entries-vi-phone").await;
+
+    // Enter a problem.
+    click(&b, "#f-problem_code option[value='BT-12']").await;
+    fill(&b, "f-title", "Sổ tay nông dân số").await;
+    click(&b, "#create-form button[type=submit]").await;
+    wait_for(&b, "#entry-form").await;
+    assert_eq!(b.text_of("#entry-title").await, "Sổ tay nông dân số");
+    fits_phone(&b, "the entry page").await;
+    b.screenshot("entry-new-vi-phone").await;
+
+    // Fill the form and save.
+    fill(
+        &b,
+        "f-summary",
+        "Ứng dụng giúp nông dân ghi chép mùa vụ và truy xuất nguồn gốc.",
+    )
+    .await;
+    fill(
+        &b,
+        "f-description",
+        "## Giải pháp\n\n- Ghi chép bằng giọng nói\n- Mã QR cho từng lô hàng",
+    )
+    .await;
+    click(&b, "#f-maturity option[value='prototype']").await;
+    fill(&b, "f-technologies", "Rust, PostgreSQL, Flutter").await;
+    fill(&b, "f-demo_url", "https://demo.example.vn").await;
+    click(&b, "#save").await;
+    wait_for_query(&b, "m=saved").await;
+    assert_eq!(b.text_of("#flash").await, "Đã lưu.");
+
+    // Upload through the file input: the progress bar follows the upload, then the file is listed.
+    c.execute(
+        "var send = XMLHttpRequest.prototype.send;
+         XMLHttpRequest.prototype.send = function (body) {
+           this.upload.addEventListener('progress', function (e) {
+             var bar = document.getElementById('upload-progress');
+             sessionStorage.setItem('progress', bar.value + ' ' + e.loaded + '/' + e.total + ' ' + !bar.hidden);
+           });
+           return send.call(this, body);
+         };",
+        vec![],
+    )
+    .await
+    .expect("watch the upload");
+    c.find(Locator::Id("f-file"))
+        .await
+        .expect("file input")
+        .send_keys(&pdf_path.display().to_string())
+        .await
+        .expect("file chosen");
+    b.screenshot_at("#attachments", "entry-upload-chosen-vi-phone")
+        .await;
+    click(&b, "#upload-button").await;
+    wait_for_query(&b, "m=uploaded").await;
+    wait_for(&b, "#attachment-list li.attachment").await;
+    assert!(
+        b.text_of("#attachment-list")
+            .await
+            .contains("Thuyết minh giải pháp.pdf")
+    );
+    assert_eq!(b.text_of("#flash").await, "Đã tải tệp lên.");
+    let progress = c
+        .execute("return sessionStorage.getItem('progress');", vec![])
+        .await
+        .expect("script");
+    let size = pdf.len();
+    assert_eq!(
+        progress.as_str(),
+        Some(format!("100 {size}/{size} true").as_str()),
+        "the bar showed the upload's progress"
+    );
+    fits_phone(&b, "the entry page with a file").await;
+    b.screenshot_at("#attachments", "entry-attachments-vi-phone")
+        .await;
+
+    // Save and submit: the receipt, with the SHA-256.
+    b.screenshot_at("#submit", "entry-submit-vi-phone").await;
+    click(&b, "#submit").await;
+    wait_for(&b, "#receipt").await;
+    let hash = b.text_of("#sha256").await;
+    assert!(
+        hash.len() == 64 && hash.bytes().all(|c| c.is_ascii_hexdigit()),
+        "{hash}"
+    );
+    assert!(
+        b.text_of("#receipt-files")
+            .await
+            .contains("Thuyết minh giải pháp.pdf")
+    );
+    assert!(b.text_of("#flash").await.starts_with("Đã nộp bài."));
+    fits_phone(&b, "the receipt").await;
+    b.screenshot("receipt-vi-phone").await;
+    b.screenshot_at("#sha256", "receipt-hash-vi-phone").await;
+
+    // An organizer sees it in the list, counted under its problem, and opens it.
+    crate::admin::make_organizer(&app, "btc@example.vn", "Ban Tổ Chức").await;
+    click(&b, "#logout").await;
+    wait_for(&b, "#login-form").await;
+    c.goto(&app.url("/login?next=/organizer/entries"))
+        .await
+        .expect("login");
+    fill(&b, "f-email", "btc@example.vn").await;
+    fill(&b, "f-password", PASSWORD).await;
+    click(&b, "#login-form button[type=submit]").await;
+    wait_for(&b, "#bulk-form").await;
+    assert_eq!(b.text_of("#count-BT-12").await, "BT-12 1");
+    fits_phone(&b, "the organizers' entry list").await;
+    b.screenshot("organizer-entries-vi-phone").await;
+    b.screenshot_at("#entries", "organizer-entries-list-vi-phone")
+        .await;
+    click(&b, "#entries li.entry a").await;
+    wait_for(&b, "#status-form").await;
+    fits_phone(&b, "the organizers' entry page").await;
+    b.screenshot("organizer-entry-vi-phone").await;
+    c.clone().close().await.expect("close");
+}

@@ -16,3 +16,4 @@ mod migrations;
 mod pages;
 mod teams;
 mod web_accounts;
+mod web_entries;
