@@ -312,7 +312,9 @@ fn is_upload(req: &Request) -> bool {
 /// The one layer around every route: a request id and one log line per request (id, method,
 /// path, status, latency), the body limit (JSON bodies and forms are small; uploads get their own
 /// limit on their route), the remembered language, and one error shape per surface.
-async fn edge<E: Endpoint>(ep: E, req: Request, names: &ContestNames) -> Response {
+async fn edge<E: Endpoint>(ep: E, mut req: Request, names: &ContestNames) -> Response {
+    req.extensions_mut()
+        .insert(crate::service::ReceivedAt(crate::service::now_ms()));
     let id = req
         .header("x-request-id")
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))

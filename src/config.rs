@@ -341,8 +341,12 @@ impl Config {
 }
 
 fn describe_order(e: &crate::domain::account::Invalid) -> String {
+    use crate::domain::account::Problem;
     match &e.problem {
-        crate::domain::account::Problem::NotAllowed(what) => what.clone(),
+        Problem::After(other) => format!("later than timeline.{other}"),
+        Problem::NotBefore(other) => format!("no earlier than timeline.{other}"),
+        Problem::NotAfter(other) => format!("no later than timeline.{other}"),
+        Problem::Range(lo, hi) => format!("from {lo} to {hi}"),
         other => other.message(false),
     }
 }

@@ -17,7 +17,10 @@ async fn check_session(req: &Request, bearer: Bearer) -> poem::Result<Actor> {
         .data::<Ctx>()
         .ok_or_else(|| poem::Error::from_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR))?;
     match accounts::authenticate(ctx, &bearer.token, client_ip(req)).await {
-        Ok(Some(actor)) => Ok(actor),
+        Ok(Some(mut actor)) => {
+            actor.received_at = crate::service::ReceivedAt::of(req.extensions());
+            Ok(actor)
+        }
         Ok(None) => Err(poem::Error::from_status(
             poem::http::StatusCode::UNAUTHORIZED,
         )),

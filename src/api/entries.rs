@@ -79,6 +79,7 @@ impl From<StatusCode> for EntryStatus {
 #[derive(Debug, Object)]
 pub struct EntryFields {
     /// Up to 200 characters.
+    #[oai(default)]
     pub title: String,
     /// Up to 1,000 characters.
     #[oai(default)]
@@ -125,6 +126,7 @@ impl From<EntryFields> for EntryInput {
 #[derive(Debug, Object)]
 pub struct CreateEntryRequest {
     /// The problem's code, e.g. `BT-01`.
+    #[oai(default)]
     pub problem_code: String,
     #[oai(flatten)]
     pub fields: EntryFields,
@@ -787,8 +789,8 @@ impl EntriesApi {
         ctx: Data<&Ctx>,
         auth: SessionAuth,
         id: Path<String>,
-        /// The file name, with its extension.
-        name: Query<String>,
+        /// The file name, with its extension (required).
+        name: Query<Option<String>>,
         body: Binary<poem::Body>,
     ) -> R<Uploaded> {
         let lang = Lang::detect(req);
@@ -804,7 +806,14 @@ impl EntriesApi {
             }
             .into())
         } else {
-            entries::upload(&ctx, &auth.0, &id, &name, Box::pin(&mut stream)).await
+            entries::upload(
+                &ctx,
+                &auth.0,
+                &id,
+                name.0.as_deref().unwrap_or(""),
+                Box::pin(&mut stream),
+            )
+            .await
         };
         let a = match result {
             Ok(a) => a,
@@ -952,7 +961,7 @@ impl EntriesApi {
             ApiError::from_service(
                 Invalid {
                     field: "version",
-                    problem: Problem::NotAllowed("1, 2, 3…".into()),
+                    problem: Problem::Range(1, i64::MAX),
                 }
                 .into(),
                 lang,

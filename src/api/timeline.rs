@@ -121,9 +121,7 @@ pub fn instant(field: &'static str, s: &str) -> Result<i64, ServiceError> {
     Millis::parse_rfc3339(s).map(|m| m.0).ok_or_else(|| {
         Invalid {
             field,
-            problem: Problem::NotAllowed(
-                "an RFC 3339 time with an offset, e.g. 2027-03-31T17:00:00+07:00".into(),
-            ),
+            problem: Problem::BadTime,
         }
         .into()
     })

@@ -47,6 +47,20 @@ pub enum Problem {
     Interrupted,
     /// Not one of the published problems.
     UnknownProblem,
+    /// Must be later than the named time.
+    After(&'static str),
+    /// Must not be earlier than the named time.
+    NotBefore(&'static str),
+    /// Must not be later than the named time.
+    NotAfter(&'static str),
+    /// Not an RFC 3339 time with an offset.
+    BadTime,
+    /// A whole number from .0 to .1.
+    Range(i64, i64),
+    /// Not 1–200 visible ASCII characters.
+    BadKey,
+    /// Listed more than once.
+    Duplicate,
     /// The entry's files together would exceed this many megabytes.
     EntryTooLargeMb(u64),
 }
@@ -118,6 +132,25 @@ impl Problem {
             (Problem::UnknownProblem, false) => {
                 "There is no problem with this code (a valid code looks like BT-01).".into()
             }
+            (Problem::After(other), true) => format!("Phải muộn hơn {other}."),
+            (Problem::After(other), false) => format!("Must be later than {other}."),
+            (Problem::NotBefore(other), true) => format!("Không được sớm hơn {other}."),
+            (Problem::NotBefore(other), false) => format!("Must not be earlier than {other}."),
+            (Problem::NotAfter(other), true) => format!("Không được muộn hơn {other}."),
+            (Problem::NotAfter(other), false) => format!("Must not be later than {other}."),
+            (Problem::BadTime, true) => {
+                "Cần một thời điểm theo RFC 3339 có múi giờ, ví dụ 2027-03-31T17:00:00+07:00."
+                    .into()
+            }
+            (Problem::BadTime, false) => {
+                "Needs an RFC 3339 time with an offset, e.g. 2027-03-31T17:00:00+07:00.".into()
+            }
+            (Problem::Range(lo, hi), true) => format!("Cần một số nguyên từ {lo} đến {hi}."),
+            (Problem::Range(lo, hi), false) => format!("Needs a whole number from {lo} to {hi}."),
+            (Problem::BadKey, true) => "Cần 1–200 ký tự ASCII nhìn thấy được.".into(),
+            (Problem::BadKey, false) => "Needs 1–200 visible ASCII characters.".into(),
+            (Problem::Duplicate, true) => "Mỗi mục chỉ được nêu một lần.".into(),
+            (Problem::Duplicate, false) => "Each item may be listed only once.".into(),
             (Problem::EmptyFile, true) => "Tệp rỗng.".into(),
             (Problem::EmptyFile, false) => "The file is empty.".into(),
             (Problem::TooLargeMb(n), true) => format!("Tệp lớn hơn giới hạn {n} MB."),

@@ -199,6 +199,8 @@ pub fn clean_file_name(field: &'static str, raw: &str) -> Result<(String, FileKi
     }
     let forbidden = |c: char| {
         matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+            // Look-alike slashes and backslashes.
+            || matches!(c, '\u{2044}' | '\u{2215}' | '\u{29F5}' | '\u{29F8}' | '\u{29F9}' | '\u{FF0F}' | '\u{FF3C}')
             || c.is_control()
             || is_invisible(c)
     };
@@ -215,7 +217,11 @@ pub fn clean_file_name(field: &'static str, raw: &str) -> Result<(String, FileKi
 /// Format characters that change how a name looks without being seen.
 fn is_invisible(c: char) -> bool {
     matches!(c,
-        '\u{00AD}' | '\u{061C}' | '\u{180E}'
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}'
+        | '\u{2028}' | '\u{2029}'
+        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FFA0}'
+        | '\u{E0000}'..='\u{E007F}'
         | '\u{200B}'..='\u{200F}'
         | '\u{202A}'..='\u{202E}'
         | '\u{2060}'..='\u{2064}'
@@ -297,6 +303,10 @@ mod tests {
             "a\nb.pdf",
             "a\u{202E}fdp.exe",
             "x\u{200B}.pdf",
+            "a\u{2028}b.pdf",
+            "a\u{034F}.pdf",
+            "\u{2215}etc\u{2215}passwd.pdf",
+            "a\u{FF0F}b.pdf",
             "..pdf",
             ".hidden.pdf",
             "C:evil.pdf",

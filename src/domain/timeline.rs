@@ -4,10 +4,11 @@
 //!
 //! - A team's *deadline* is the contest deadline, or its extension when it has a later one.
 //! - Submits up to the deadline (inclusive) are on time. After it, and until the deadline plus
-//!   the grace period (inclusive), they are accepted and flagged late. After that, the entry is
-//!   closed to the team: no edit, upload, submit or withdrawal.
-//! - Teams may create and edit drafts from the opening of registration until the close;
-//!   submitting needs submissions to be open.
+//!   the grace period (inclusive), they are accepted and flagged late. After that, nothing is
+//!   accepted from the team.
+//! - Teams may create and edit drafts (text and files) from the opening of registration until
+//!   their deadline; after it, edits are refused, and the grace period only accepts a submit of
+//!   what is saved. Submitting needs submissions to be open. Withdrawal is before the deadline.
 //! - New teams may be created while registration is open.
 
 use serde::Serialize;
@@ -52,9 +53,9 @@ impl SubmitWindow {
         self == SubmitWindow::Grace
     }
 
-    /// Is the entry still the team's to change (edit, upload, withdraw)?
-    pub fn team_may_change(self) -> bool {
-        self != SubmitWindow::Closed
+    /// May the team still edit its entries (text and files)? Until the deadline.
+    pub fn edits_open(self) -> bool {
+        matches!(self, SubmitWindow::NotOpen | SubmitWindow::Open)
     }
 }
 
@@ -68,36 +69,24 @@ impl Timeline {
         submission_deadline: i64,
         grace_ms: i64,
     ) -> Result<Timeline, Invalid> {
-        let before = |field: &'static str, what: &str| Invalid {
-            field,
-            problem: Problem::NotAllowed(what.to_owned()),
-        };
+        let bad = |field: &'static str, problem: Problem| Err(Invalid { field, problem });
         if registration_closes <= registration_opens {
-            return Err(before(
-                "registration_closes",
-                "a time after registration_opens",
-            ));
+            return bad("registration_closes", Problem::After("registration_opens"));
         }
         if submission_deadline <= submission_opens {
-            return Err(before(
-                "submission_deadline",
-                "a time after submission_opens",
-            ));
+            return bad("submission_deadline", Problem::After("submission_opens"));
         }
         if submission_opens < registration_opens {
-            return Err(before(
-                "submission_opens",
-                "a time no earlier than registration_opens",
-            ));
+            return bad("submission_opens", Problem::NotBefore("registration_opens"));
         }
         if registration_closes > submission_deadline {
-            return Err(before(
+            return bad(
                 "registration_closes",
-                "a time no later than submission_deadline",
-            ));
+                Problem::NotAfter("submission_deadline"),
+            );
         }
         if !(0..=MAX_GRACE_MS).contains(&grace_ms) {
-            return Err(before("grace_minutes", "0–1440"));
+            return bad("grace_minutes", Problem::Range(0, MAX_GRACE_MS / 60_000));
         }
         Ok(Timeline {
             registration_opens,
@@ -156,9 +145,9 @@ impl Timeline {
     }
 
     /// May the team create or edit a draft at `now`? From the opening of registration until
-    /// the team's window closes.
+    /// the team's deadline.
     pub fn drafts_open(&self, now: i64, extension: Option<i64>) -> bool {
-        now >= self.registration_opens && self.window(now, extension).team_may_change()
+        now >= self.registration_opens && self.window(now, extension).edits_open()
     }
 }
 
@@ -233,6 +222,10 @@ mod tests {
         assert!(t.drafts_open(5 * H, None));
         assert!(t.drafts_open(100 * H, None));
         assert!(!t.drafts_open(100 * H + 1, None));
+        // With a grace period, edits still close at the deadline.
+        let g = Timeline::new(5 * H, 50 * H, 10 * H, 100 * H, H).expect("valid");
+        assert!(!g.drafts_open(100 * H + 1, None));
+        assert!(g.window(100 * H + 1, None).accepts_submits());
         assert!(t.registration_open(50 * H) && !t.registration_open(50 * H + 1));
     }
 

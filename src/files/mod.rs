@@ -190,7 +190,9 @@ impl FileStore for LocalDisk {
             }
             .await;
             if let Err(e) = result {
+                // Whichever step failed, neither path may keep a file.
                 let _ = tokio::fs::remove_file(&tmp).await;
+                let _ = tokio::fs::remove_file(&dest).await;
                 return Err(PutError::Storage(e));
             }
             Ok(Stored { key, size, sha256 })
@@ -241,13 +243,50 @@ pub async fn discard_rest(stream: &mut ByteStream<'_>) {
 /// directory at the end of the file only; nothing is unpacked. Blocking: call it from
 /// `spawn_blocking`.
 pub fn zip_has_part(path: &Path, part: &str) -> bool {
-    let Ok(file) = std::fs::File::open(path) else {
+    let Ok(mut file) = std::fs::File::open(path) else {
         return false;
     };
+    // The directory is parsed into memory, so its size is checked first from the end record.
+    if !zip_directory_is_small(&mut file) {
+        return false;
+    }
     match zip::ZipArchive::new(std::io::BufReader::new(file)) {
         Ok(archive) => archive.index_for_name(part).is_some(),
         Err(_) => false,
     }
+}
+
+/// Most entries and directory bytes an Office file may list; real documents hold hundreds.
+const MAX_ZIP_ENTRIES: u64 = 10_000;
+const MAX_ZIP_DIRECTORY: u64 = 2 * 1024 * 1024;
+
+/// Reads the end-of-central-directory record (in the last 64 KiB) and checks the directory's
+/// entry count and size. ZIP64 archives (not needed for Office files of this size) are refused.
+fn zip_directory_is_small(file: &mut std::fs::File) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(len) = file.seek(SeekFrom::End(0)) else {
+        return false;
+    };
+    let tail_len = len.min(65_536 + 22);
+    let mut tail = vec![0u8; usize::try_from(tail_len).unwrap_or(0)];
+    if file.seek(SeekFrom::End(-(tail_len as i64))).is_err() || file.read_exact(&mut tail).is_err()
+    {
+        return false;
+    }
+    let _ = file.seek(SeekFrom::Start(0));
+    let Some(at) = tail.windows(4).rposition(|w| w == b"PK\x05\x06") else {
+        return false;
+    };
+    let eocd = &tail[at..];
+    if eocd.len() < 22 {
+        return false;
+    }
+    let entries = u64::from(u16::from_le_bytes([eocd[10], eocd[11]]));
+    let size = u64::from(u32::from_le_bytes([eocd[12], eocd[13], eocd[14], eocd[15]]));
+    entries != 0xFFFF
+        && size != 0xFFFF_FFFF
+        && entries <= MAX_ZIP_ENTRIES
+        && size <= MAX_ZIP_DIRECTORY
 }
 
 #[cfg(test)]
@@ -330,6 +369,27 @@ mod tests {
         let empty = disk.put(stream(vec![]), FileKind::Pdf, "file", 100).await;
         assert!(matches!(empty, Err(PutError::Refused(_))));
         assert_eq!(files_in(dir.path()), 0);
+    }
+
+    #[test]
+    fn huge_zip_directories_are_refused_before_parsing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("x.docx");
+        // An end record that claims 60,000 entries.
+        let mut bytes = b"PK\x03\x04".to_vec();
+        bytes.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+        bytes.extend_from_slice(&60_000u16.to_le_bytes());
+        bytes.extend_from_slice(&60_000u16.to_le_bytes());
+        bytes.extend_from_slice(&1_000u32.to_le_bytes());
+        bytes.extend_from_slice(&4u32.to_le_bytes());
+        bytes.extend_from_slice(&[0, 0]);
+        std::fs::write(&path, &bytes).expect("write");
+        let mut f = std::fs::File::open(&path).expect("open");
+        assert!(!zip_directory_is_small(&mut f));
+        assert!(!zip_has_part(&path, "word/document.xml"));
+        // Not a ZIP at all.
+        std::fs::write(&path, b"%PDF-1.7").expect("write");
+        assert!(!zip_has_part(&path, "word/document.xml"));
     }
 
     #[test]

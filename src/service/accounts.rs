@@ -319,6 +319,7 @@ pub async fn authenticate(
         user,
         session: hash,
         ip,
+        received_at: now_ms(),
     }))
 }
 

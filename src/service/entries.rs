@@ -7,16 +7,19 @@
 //!   (counted under the team's lock). Only team members (participants) touch an entry; they see
 //!   only their own team's entries, organizers see all, and anyone else is told it does not
 //!   exist (judges are refused outright).
-//! - Drafts may be written from the opening of registration until the team's window closes (its
-//!   deadline, or extension, plus the grace period); see `domain::timeline`. The server's clock
-//!   decides.
+//! - Drafts (text and files) may be written from the opening of registration until the team's
+//!   deadline (or extension); see `domain::timeline`. The server's clock decides, read when the
+//!   request reached the server (`Actor::received_at`), so a request that arrived in time is
+//!   not refused because it then queued for the database.
 //! - Submitting needs submissions to be open. Up to the team's deadline it is on time; in the
-//!   grace period it is accepted and flagged late. Each submit freezes a new version (canonical
+//!   grace period a submit of what is saved is accepted and flagged late. Each submit freezes a new version (canonical
 //!   content, SHA-256, server time, who) and mails a receipt to every member, in one
 //!   transaction. A submit with an `Idempotency-Key` already used on the entry returns the
 //!   first receipt and creates nothing.
 //! - Withdrawing is the team's, strictly before its deadline; a withdrawn entry may be submitted
-//!   again while submits are accepted.
+//!   again before the deadline.
+//! - Organizers see the last submitted version of an entry (its text and files), never the
+//!   team's unsubmitted draft; the list and the CSV show the same.
 //! - Attachments stream to storage (`files`) before any lock is taken; the row is then written
 //!   under the entry's lock, re-checking the entry's total. A refused or failed upload leaves no
 //!   file and no row.
@@ -149,14 +152,32 @@ async fn lock_for_team(
     Ok(entry)
 }
 
+/// The team's clock as of when the actor's request reached the server: a request that arrived
+/// in time is judged in time, however long it then waited for the database.
+async fn clock_for(
+    ctx: &Ctx,
+    conn: &mut sqlx::AnyConnection,
+    team_id: &str,
+    actor: &Actor,
+) -> ServiceResult<TeamClock> {
+    let mut clock = timeline::team_clock(ctx, conn, team_id).await?;
+    clock.now = clock.now.min(actor.received_at);
+    Ok(clock)
+}
+
+/// Why drafts cannot be written now: past the deadline, or before the contest opens.
+fn drafts_closed(clock: &TeamClock) -> ServiceError {
+    if clock.now > clock.deadline() {
+        conflict("deadline_passed", None)
+    } else {
+        conflict("drafts_closed", None)
+    }
+}
+
 /// The draft may change now, or why not.
 fn check_editable(entry: &EntryRecord, clock: &TeamClock) -> ServiceResult<()> {
     if !clock.drafts_open() {
-        return Err(if clock.window() == SubmitWindow::Closed {
-            conflict("deadline_passed", None)
-        } else {
-            conflict("drafts_closed", None)
-        });
+        return Err(drafts_closed(clock));
     }
     if !team_may_edit(entry.status, true) {
         return Err(conflict("not_editable", None));
@@ -164,8 +185,36 @@ fn check_editable(entry: &EntryRecord, clock: &TeamClock) -> ServiceResult<()> {
     Ok(())
 }
 
+/// What organizers see of an entry: its last submitted version (text and files), not the
+/// team's draft; a never-submitted draft as it is.
+fn as_submitted(mut entry: EntryRecord) -> EntryRecord {
+    if let Some(text) = entry.submitted_content.as_deref().and_then(submitted_text) {
+        entry.text = text;
+    }
+    entry
+}
+
+/// The text of a stored canonical version.
+fn submitted_text(content: &str) -> Option<EntryText> {
+    let c: Canonical = serde_json::from_str(content).ok()?;
+    Some(EntryText {
+        title: c.title,
+        summary: c.summary,
+        description: c.description,
+        maturity: crate::domain::submission::Maturity::from_code(&c.maturity),
+        deployed_where: c.deployed_where,
+        technologies: c.technologies,
+        experience: c.experience,
+        demo_url: c.demo_url,
+        video_url: c.video_url,
+    })
+}
+
 async fn view(ctx: &Ctx, entry: EntryRecord, access: Access) -> ServiceResult<EntryView> {
     let pool = ctx.store.pool();
+    if access == Access::Organizer && entry.submitted_content.is_some() {
+        return organizer_view(ctx, entry).await;
+    }
     let clock = timeline::team_clock(ctx, &mut *pool.acquire().await?, &entry.team_id).await?;
     let attachments = db::current_attachments(pool, &entry.id).await?;
     let versions = db::versions(pool, &entry.id).await?;
@@ -200,6 +249,37 @@ async fn view(ctx: &Ctx, entry: EntryRecord, access: Access) -> ServiceResult<En
         may_submit,
         may_withdraw,
         may_delete,
+    })
+}
+
+/// An organizer's view of a submitted entry: the last submitted version and its files.
+async fn organizer_view(ctx: &Ctx, entry: EntryRecord) -> ServiceResult<EntryView> {
+    let pool = ctx.store.pool();
+    let ids: Vec<String> = entry
+        .submitted_attachment_ids
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
+    let mut attachments = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some(a) = db::attachment_by_id(pool, &entry.id, id).await? {
+            attachments.push(a);
+        }
+    }
+    let clock = timeline::team_clock(ctx, &mut *pool.acquire().await?, &entry.team_id).await?;
+    let versions = db::versions(pool, &entry.id).await?;
+    let events = db::events(pool, &entry.id).await?;
+    Ok(EntryView {
+        entry: as_submitted(entry),
+        attachments,
+        versions,
+        events,
+        access: Access::Organizer,
+        clock,
+        may_edit: false,
+        may_submit: false,
+        may_withdraw: false,
+        may_delete: false,
     })
 }
 
@@ -266,13 +346,9 @@ pub async fn create(
     tdb::lock_team(&mut *tx, ctx.store.backend(), &team_id)
         .await?
         .ok_or_else(|| conflict("no_team", None))?;
-    let clock = timeline::team_clock(ctx, &mut tx, &team_id).await?;
+    let clock = clock_for(ctx, &mut tx, &team_id, actor).await?;
     if !clock.drafts_open() {
-        return Err(if clock.window() == SubmitWindow::Closed {
-            conflict("deadline_passed", None)
-        } else {
-            conflict("drafts_closed", None)
-        });
+        return Err(drafts_closed(&clock));
     }
     let entries = db::entries_of_team(&mut *tx, &team_id).await?;
     if entries.iter().any(|e| e.problem_code == code) {
@@ -313,7 +389,7 @@ pub async fn save(
     let now = now_ms();
     let mut tx = ctx.store.begin_write().await?;
     let entry = lock_for_team(ctx, &mut tx, actor, entry_id).await?;
-    let clock = timeline::team_clock(ctx, &mut tx, &entry.team_id).await?;
+    let clock = clock_for(ctx, &mut tx, &entry.team_id, actor).await?;
     check_editable(&entry, &clock)?;
     if text != entry.text {
         db::update_text(&mut *tx, &entry.id, &text, entry.version > 0, now).await?;
@@ -332,7 +408,7 @@ pub async fn delete_draft(ctx: &Ctx, actor: &Actor, entry_id: &str) -> ServiceRe
     if entry.version > 0 {
         return Err(conflict("already_submitted", None));
     }
-    let clock = timeline::team_clock(ctx, &mut tx, &entry.team_id).await?;
+    let clock = clock_for(ctx, &mut tx, &entry.team_id, actor).await?;
     check_editable(&entry, &clock)?;
     let keys = db::delete_draft(&mut tx, &entry.id).await?;
     audit(
@@ -364,7 +440,7 @@ pub async fn upload(
     body: ByteStream<'_>,
 ) -> ServiceResult<AttachmentRecord> {
     actor.require(Action::Entries)?;
-    let (name, kind) = clean_file_name("file_name", raw_name)?;
+    let (name, kind) = clean_file_name("name", raw_name)?;
     let max_file = ctx.config.entries.max_file_bytes();
     let max_entry = ctx.config.entries.max_entry_bytes();
     // Check before reading the body, so a refused upload is refused early.
@@ -375,7 +451,7 @@ pub async fn upload(
     if access_to(pool, actor, &entry).await? != Access::Team {
         return Err(ServiceError::NotFound("entry"));
     }
-    let clock = timeline::team_clock(ctx, &mut *pool.acquire().await?, &entry.team_id).await?;
+    let clock = clock_for(ctx, &mut *pool.acquire().await?, &entry.team_id, actor).await?;
     check_editable(&entry, &clock)?;
     let used = u64::try_from(db::current_bytes(pool, &entry.id).await?).unwrap_or(0);
     let room = max_entry.saturating_sub(used);
@@ -445,7 +521,7 @@ async fn record_upload(
     let now = now_ms();
     let mut tx = ctx.store.begin_write().await?;
     let entry = lock_for_team(ctx, &mut tx, actor, entry_id).await?;
-    let clock = timeline::team_clock(ctx, &mut tx, &entry.team_id).await?;
+    let clock = clock_for(ctx, &mut tx, &entry.team_id, actor).await?;
     check_editable(&entry, &clock)?;
     let used = u64::try_from(db::current_bytes(&mut *tx, &entry.id).await?).unwrap_or(0);
     if used.saturating_add(stored.size) > max_entry {
@@ -492,7 +568,7 @@ pub async fn remove_attachment(
     let now = now_ms();
     let mut tx = ctx.store.begin_write().await?;
     let entry = lock_for_team(ctx, &mut tx, actor, entry_id).await?;
-    let clock = timeline::team_clock(ctx, &mut tx, &entry.team_id).await?;
+    let clock = clock_for(ctx, &mut tx, &entry.team_id, actor).await?;
     check_editable(&entry, &clock)?;
     let a = db::attachment_by_id(&mut *tx, &entry.id, attachment_id)
         .await?
@@ -527,7 +603,7 @@ fn check_idempotency_key(key: Option<&str>) -> ServiceResult<Option<String>> {
         }
         Some(_) => Err(Invalid {
             field: "Idempotency-Key",
-            problem: Problem::NotAllowed("1–200 visible ASCII characters".into()),
+            problem: Problem::BadKey,
         }
         .into()),
     }
@@ -568,7 +644,7 @@ pub async fn submit(
         tx.rollback().await?;
         return receipt_of(&entry, &v, true);
     }
-    let clock = timeline::team_clock(ctx, &mut tx, &entry.team_id).await?;
+    let clock = clock_for(ctx, &mut tx, &entry.team_id, actor).await?;
     let now = clock.now;
     let window = clock.window();
     match window {
@@ -578,11 +654,18 @@ pub async fn submit(
     }
     // A resubmit of a submitted entry is an edit; the other cases are transitions.
     if entry.status != EntryStatus::Submitted {
+        // A first submit may come in the grace period (late); a withdrawn entry comes back
+        // only before the deadline.
+        let in_time = if entry.status == EntryStatus::Withdrawn {
+            window == SubmitWindow::Open
+        } else {
+            window.accepts_submits()
+        };
         transition(
             entry.status,
             EntryStatus::Submitted,
             Mover::Team,
-            window.accepts_submits(),
+            in_time,
             None,
         )
         .map_err(|e| transition_error(e, entry.status, EntryStatus::Submitted))?;
@@ -692,7 +775,7 @@ fn transition_error(e: TransitionError, from: EntryStatus, to: EntryStatus) -> S
 pub async fn withdraw(ctx: &Ctx, actor: &Actor, entry_id: &str) -> ServiceResult<EntryView> {
     let mut tx = ctx.store.begin_write().await?;
     let entry = lock_for_team(ctx, &mut tx, actor, entry_id).await?;
-    let clock = timeline::team_clock(ctx, &mut tx, &entry.team_id).await?;
+    let clock = clock_for(ctx, &mut tx, &entry.team_id, actor).await?;
     let before_deadline = clock.window() == SubmitWindow::Open;
     transition(
         entry.status,
@@ -830,7 +913,11 @@ pub async fn open_attachment(
         .files
         .open(&a.storage_key)
         .await
-        .map_err(|e| ServiceError::Internal(format!("open {}: {e}", a.storage_key)))?;
+        .map_err(|e| match e.kind() {
+            // Removed between the read and the open.
+            std::io::ErrorKind::NotFound => ServiceError::NotFound("attachment"),
+            _ => ServiceError::Internal(format!("open {}: {e}", a.storage_key)),
+        })?;
     Ok((a, file))
 }
 
@@ -856,20 +943,21 @@ pub async fn list(
     if page == 0 {
         return Err(Invalid {
             field: "page",
-            problem: Problem::NotAllowed("1, 2, 3…".into()),
+            problem: Problem::Range(1, i64::from(u32::MAX)),
         }
         .into());
     }
     if per_page == 0 || per_page > MAX_PER_PAGE {
         return Err(Invalid {
             field: "per_page",
-            problem: Problem::NotAllowed(format!("1–{MAX_PER_PAGE}")),
+            problem: Problem::Range(1, i64::from(MAX_PER_PAGE)),
         }
         .into());
     }
     let pool = ctx.store.pool();
     let offset = i64::from(page - 1) * i64::from(per_page);
     let (entries, total) = db::list_entries(pool, filter, i64::from(per_page), offset).await?;
+    let entries = entries.into_iter().map(as_submitted).collect();
     let per_problem = db::counts_per_problem(pool, filter).await?;
     Ok(EntryList {
         entries,
@@ -883,7 +971,11 @@ pub async fn list(
 /// with an apostrophe.
 pub async fn export_csv(ctx: &Ctx, actor: &Actor, filter: &EntryFilter) -> ServiceResult<String> {
     actor.require(Action::ManageEntries)?;
-    let entries = db::all_entries(ctx.store.pool(), filter).await?;
+    let entries: Vec<EntryRecord> = db::all_entries(ctx.store.pool(), filter)
+        .await?
+        .into_iter()
+        .map(as_submitted)
+        .collect();
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
         "entry_id",
@@ -1047,7 +1139,7 @@ pub async fn change_statuses(
     if changes.is_empty() || changes.len() > MAX_BULK {
         return Err(Invalid {
             field: "changes",
-            problem: Problem::NotAllowed(format!("1–{MAX_BULK} changes")),
+            problem: Problem::Range(1, MAX_BULK as i64),
         }
         .into());
     }
@@ -1060,7 +1152,7 @@ pub async fn change_statuses(
                 cause: Box::new(
                     Invalid {
                         field: "entry_id",
-                        problem: Problem::NotAllowed("each entry once per request".into()),
+                        problem: Problem::Duplicate,
                     }
                     .into(),
                 ),
@@ -1069,7 +1161,11 @@ pub async fn change_statuses(
     }
     let now = now_ms();
     let mut tx = ctx.store.begin_write().await?;
-    for (index, c) in changes.iter().enumerate() {
+    // Lock rows in one order (by entry id), whatever the request's order, so that two bulk
+    // changes over the same entries cannot deadlock.
+    let mut order: Vec<(usize, &StatusChange)> = changes.iter().enumerate().collect();
+    order.sort_by(|a, b| a.1.entry_id.cmp(&b.1.entry_id));
+    for (index, c) in order {
         if let Err(cause) = change_in(ctx, &mut tx, actor, c, now).await {
             return Err(match cause {
                 e @ (ServiceError::Store(_) | ServiceError::Internal(_)) => e,

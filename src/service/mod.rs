@@ -29,6 +29,19 @@ pub fn now_ms() -> i64 {
     i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// When a request reached the server (milliseconds UTC), set by the HTTP edge before any
+/// waiting. Deadlines are judged at this instant, so a submit that arrived in time is not
+/// refused because it then queued for the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReceivedAt(pub i64);
+
+impl ReceivedAt {
+    /// The instant stored in a request's extensions, or now.
+    pub fn of(extensions: &poem::http::Extensions) -> i64 {
+        extensions.get::<ReceivedAt>().map_or_else(now_ms, |r| r.0)
+    }
+}
+
 /// What every use case needs: the store, the settings, and a way to wake the mail dispatcher.
 #[derive(Clone)]
 pub struct Ctx {
@@ -43,6 +56,11 @@ impl Ctx {
     /// A context with attachments on local disk under `entries.storage_dir`.
     pub fn new(store: Store, config: Arc<Config>, mail_wake: Arc<Notify>) -> std::io::Result<Ctx> {
         let files = crate::files::LocalDisk::open_dir(&config.entries.storage_dir)?;
+        // Uploads in progress when a previous process stopped are incomplete; drop them.
+        let swept = files.sweep_tmp()?;
+        if swept > 0 {
+            tracing::info!(swept, "removed incomplete uploads left by an earlier run");
+        }
         Ok(Ctx {
             store,
             config,
@@ -89,6 +107,8 @@ pub struct Actor {
     /// Hash of the session token in use.
     pub session: String,
     pub ip: Option<String>,
+    /// When the request reached the server (see [`ReceivedAt`]).
+    pub received_at: i64,
 }
 
 impl Actor {
@@ -360,10 +380,6 @@ fn conflict_message(code: &str, vi: bool) -> String {
         "already_submitted" => (
             "Bài dự thi đã được nộp nên không thể xoá; hãy rút bài nếu cần.",
             "The entry was submitted, so it cannot be deleted; withdraw it instead.",
-        ),
-        "idempotency_key_reused" => (
-            "Khoá Idempotency-Key này đã được dùng cho một yêu cầu khác.",
-            "This Idempotency-Key was already used for another request.",
         ),
         _ => (
             "Yêu cầu mâu thuẫn với trạng thái hiện tại.",

@@ -603,6 +603,7 @@ pub async fn accept_invitation_new_account(
         user: user.clone(),
         session: session_hash,
         ip: ip.map(str::to_owned),
+        received_at: now_ms(),
     };
     let team = view(ctx, team, &actor).await?;
     Ok(JoinedWithNewAccount {

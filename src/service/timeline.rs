@@ -164,7 +164,7 @@ pub async fn grant_extension(
     if deadline_at <= t.submission_deadline() {
         return Err(Invalid {
             field: "deadline",
-            problem: Problem::NotAllowed("a time after the contest's submission deadline".into()),
+            problem: Problem::After("submission_deadline"),
         }
         .into());
     }

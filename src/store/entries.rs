@@ -168,15 +168,19 @@ pub struct EntryRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub submitted_at: Option<i64>,
+    /// The last submitted version's canonical content (JSON) and attachment ids (JSON array).
+    pub submitted_content: Option<String>,
+    pub submitted_attachment_ids: Option<String>,
 }
 
 const ENTRY_COLUMNS: &str = "e.id, e.team_id, t.name, e.problem_code, p.field, e.status, e.title, \
      e.summary, e.description, e.maturity, e.deployed_where, e.technologies, e.experience, \
      e.demo_url, e.video_url, e.version, e.late, e.changed_since_submit, e.prize, e.status_reason, \
-     e.created_by, e.created_at, e.updated_at, e.submitted_at";
+     e.created_by, e.created_at, e.updated_at, e.submitted_at, v.content, v.attachment_ids";
 
-const ENTRY_FROM: &str =
-    "entries e JOIN teams t ON t.id = e.team_id JOIN problems p ON p.code = e.problem_code";
+const ENTRY_FROM: &str = "entries e JOIN teams t ON t.id = e.team_id \
+     JOIN problems p ON p.code = e.problem_code \
+     LEFT JOIN entry_versions v ON v.entry_id = e.id AND v.version = e.version";
 
 fn entry_from_row(r: &AnyRow) -> StoreResult<EntryRecord> {
     let status: String = r.try_get(5)?;
@@ -211,6 +215,8 @@ fn entry_from_row(r: &AnyRow) -> StoreResult<EntryRecord> {
         created_at: r.try_get(21)?,
         updated_at: r.try_get(22)?,
         submitted_at: r.try_get(23)?,
+        submitted_content: r.try_get(24)?,
+        submitted_attachment_ids: r.try_get(25)?,
     })
 }
 
@@ -291,18 +297,6 @@ pub async fn entries_of_team<'c, E: Executor<'c, Database = Any>>(
         .fetch_all(e)
         .await?;
     rows.iter().map(entry_from_row).collect()
-}
-
-pub async fn count_team_entries<'c, E: Executor<'c, Database = Any>>(
-    e: E,
-    team_id: &str,
-) -> StoreResult<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM entries WHERE team_id = $1")
-            .bind(team_id)
-            .fetch_one(e)
-            .await?,
-    )
 }
 
 pub async fn update_text<'c, E: Executor<'c, Database = Any>>(

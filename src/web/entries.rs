@@ -187,10 +187,10 @@ pub fn clock_box(c: &TeamClock, lang: Lang) -> ClockBox {
         SubmitWindow::Grace => (
             match lang {
                 Lang::Vi => format!(
-                    "Đã qua hạn nộp. Bài nộp từ bây giờ đến {closes} vẫn được nhận nhưng bị đánh dấu nộp muộn."
+                    "Đã qua hạn nộp: không chỉnh sửa được nữa. Nộp nội dung đã lưu trước {closes} vẫn được nhận nhưng bị đánh dấu nộp muộn."
                 ),
                 Lang::En => format!(
-                    "The deadline has passed. Submits until {closes} are still accepted but marked late."
+                    "The deadline has passed: entries can no longer be edited. Submitting what is saved until {closes} is still accepted but marked late."
                 ),
             },
             "queued",
@@ -1016,7 +1016,7 @@ pub async fn upload(
         return json_error(
             StatusCode::BAD_REQUEST,
             &Problem::Required.message(lang == Lang::Vi),
-            Some("file_name"),
+            Some("name"),
         );
     };
     let max_mb = ctx.config.entries.max_file_mb;

@@ -7,6 +7,7 @@ pub mod forms;
 pub mod invitations;
 pub mod organizer;
 pub mod organizer_entries;
+pub mod organizer_timeline;
 pub mod pages;
 pub mod session;
 pub mod teams;
@@ -113,6 +114,18 @@ pub fn routes() -> Route {
         .at(
             "/organizer/entries/:id/status",
             post(organizer_entries::change_status),
+        )
+        .at(
+            "/organizer/timeline",
+            get(organizer_timeline::show).post(organizer_timeline::save),
+        )
+        .at(
+            "/organizer/timeline/extensions",
+            post(organizer_timeline::grant),
+        )
+        .at(
+            "/organizer/timeline/extensions/revoke",
+            post(organizer_timeline::revoke),
         )
 }
 

@@ -91,7 +91,10 @@ pub async fn current_actor(req: &Request, ctx: &Ctx) -> Result<Option<Actor>, Se
     else {
         return Ok(None);
     };
-    let actor = accounts::authenticate(ctx, &token, crate::api::auth::client_ip(req)).await?;
+    let mut actor = accounts::authenticate(ctx, &token, crate::api::auth::client_ip(req)).await?;
+    if let Some(a) = actor.as_mut() {
+        a.received_at = crate::service::ReceivedAt::of(req.extensions());
+    }
     if actor.is_none() {
         req.cookie()
             .add(removal(ctx, SESSION_COOKIE, SameSite::Lax));

@@ -17,3 +17,4 @@ mod pages;
 mod teams;
 mod web_accounts;
 mod web_entries;
+mod web_timeline;
