@@ -635,9 +635,25 @@ pub async fn submit(
     entry_id: &str,
     idempotency_key: Option<&str>,
 ) -> ServiceResult<Receipt> {
+    submit_with(ctx, actor, entry_id, idempotency_key, None).await
+}
+
+/// Saves `text` (when given) and submits it, under one lock of the entry: what the receipt
+/// covers is exactly what this caller sent, even if another member saves at the same moment.
+pub async fn submit_with(
+    ctx: &Ctx,
+    actor: &Actor,
+    entry_id: &str,
+    idempotency_key: Option<&str>,
+    text: Option<&EntryInput>,
+) -> ServiceResult<Receipt> {
     let key = check_idempotency_key(idempotency_key)?;
+    let text = text
+        .map(EntryText::parse)
+        .transpose()
+        .map_err(ServiceError::Invalid)?;
     let mut tx = ctx.store.begin_write().await?;
-    let entry = lock_for_team(ctx, &mut tx, actor, entry_id).await?;
+    let mut entry = lock_for_team(ctx, &mut tx, actor, entry_id).await?;
     if let Some(k) = &key
         && let Some(v) = db::version_by_key(&mut *tx, &entry.id, k).await?
     {
@@ -645,6 +661,13 @@ pub async fn submit(
         return receipt_of(&entry, &v, true);
     }
     let clock = clock_for(ctx, &mut tx, &entry.team_id, actor).await?;
+    if let Some(text) = text
+        && text != entry.text
+    {
+        check_editable(&entry, &clock)?;
+        db::update_text(&mut *tx, &entry.id, &text, entry.version > 0, clock.now).await?;
+        entry.text = text;
+    }
     let now = clock.now;
     let window = clock.window();
     match window {

@@ -838,12 +838,14 @@ pub async fn submit(
         .allowed_back_to(&entry_path(&id), Action::Entries)?
         .clone();
     let kept = form.saves().then(|| form.clone());
-    let done = async {
-        if form.saves() {
-            entries::save(&ctx, &actor, &id, &form.input()).await?;
-        }
-        entries::submit(&ctx, &actor, &id, form.idempotency_key().as_deref()).await
-    }
+    let text = form.saves().then(|| form.input());
+    let done = entries::submit_with(
+        &ctx,
+        &actor,
+        &id,
+        form.idempotency_key().as_deref(),
+        text.as_ref(),
+    )
     .await;
     match done {
         Ok(r) => Ok(see_other(&format!(
