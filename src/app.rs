@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, TryStreamExt};
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::middleware::CookieJarManager;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Server, get};
 use tracing::Instrument;
@@ -74,7 +74,7 @@ pub async fn prepare(config: &Config) -> Result<(Store, Arc<Catalog>), AppError>
 
 /// A built server, bound to its address, not yet serving.
 pub struct Application {
-    acceptor: TcpAcceptor,
+    acceptor: crate::listener::CappedAcceptor,
     addr: SocketAddr,
     endpoint: poem::endpoint::BoxEndpoint<'static, Response>,
     store: Store,
@@ -99,6 +99,7 @@ impl Application {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .unwrap_or(addr);
+        let acceptor = crate::listener::CappedAcceptor { inner: acceptor };
         let names = ContestNames {
             vi: config.contest.name_vi.clone(),
             en: config.contest.name_en.clone(),

@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod files;
 pub mod i18n;
+pub mod listener;
 pub mod mail;
 pub mod service;
 pub mod store;
