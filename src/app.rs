@@ -227,22 +227,37 @@ fn routes(
     let api_service = api::service(Arc::clone(&catalog));
     let spec = api_service.spec_endpoint();
     let docs = api_service.swagger_ui();
-    let error_names = names.clone();
+    let error_names = Arc::new(names.clone());
+    // The two catalog reads are served by plain endpoints in front of the OpenAPI service, which
+    // still documents them: the nested OpenAPI route costs a good share of their throughput.
+    let reads = Arc::new(api::problems::CatalogReads::new(Arc::clone(&catalog)));
     web::routes()
+        .at(
+            format!("{}/problems", api::BASE),
+            get(api::problems::ListProblems(Arc::clone(&reads))),
+        )
+        .at(
+            format!("{}/problems/:code", api::BASE),
+            get(api::problems::GetProblem(reads)),
+        )
         .nest(api::BASE, api_service)
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .at("/health", get(api::health::health))
         .at("/ready", get(api::health::ready))
-        .around(move |ep, req| {
-            let names = error_names.clone();
-            async move { Ok(edge(ep, req, &names).await) }
+        .around(move |ep, mut req| {
+            // What handlers read with `Data<&T>`, inserted here rather than by a `.data()` layer
+            // each: every layer holds and moves the request's future once more.
+            let data = req.extensions_mut();
+            data.insert(ctx.store.clone());
+            data.insert(ctx.clone());
+            data.insert(Arc::clone(&catalog));
+            data.insert(names.clone());
+            let names = Arc::clone(&error_names);
+            // Boxed once here, so that the layer outside moves a pointer.
+            async move { Ok(Box::pin(edge(ep, req, &names)).await) }
         })
         .with(CookieJarManager::new())
-        .data(ctx.store.clone())
-        .data(ctx)
-        .data(catalog)
-        .data(names)
         .boxed()
 }
 
@@ -316,14 +331,26 @@ fn is_upload(req: &Request) -> bool {
 async fn edge<E: Endpoint>(ep: E, mut req: Request, names: &ContestNames) -> Response {
     req.extensions_mut()
         .insert(crate::service::ReceivedAt(crate::service::now_ms()));
+    // The caller's id when it is usable (sent back as it came), else a fresh one.
     let id = req
-        .header("x-request-id")
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_owned)
-        .unwrap_or_else(crate::store::new_id);
+        .headers()
+        .get("x-request-id")
+        .filter(|v| {
+            let b = v.as_bytes();
+            !b.is_empty() && b.len() <= 64 && b.iter().all(u8::is_ascii_graphic)
+        })
+        .cloned()
+        .or_else(|| poem::http::HeaderValue::try_from(crate::store::new_id()).ok());
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    // Shares the request's bytes; no copy of the path.
+    let uri = req.uri().clone();
+    let path = uri.path();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or_default(),
+        %method,
+        %path
+    );
     let started = Instant::now();
     let lang = Lang::detect(&req);
     web::remember_language(&req);
@@ -338,13 +365,13 @@ async fn edge<E: Endpoint>(ep: E, mut req: Request, names: &ContestNames) -> Res
         Err(err) if path == "/api" || path.starts_with("/api/") => {
             api::error::to_problem_response(err, lang)
         }
-        Err(err) => web::error_page(err, &path, lang, names),
+        Err(err) => web::error_page(err, path, lang, names),
     };
     let status = resp.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| tracing::info!(status, latency_ms, "request"));
-    if let Ok(v) = id.parse() {
-        resp.headers_mut().insert("x-request-id", v);
+    if let Some(id) = id {
+        resp.headers_mut().insert("x-request-id", id);
     }
     resp
 }

@@ -9,6 +9,9 @@ use poem_openapi::payload::Payload;
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
 
+/// The content type of JSON responses.
+pub const JSON_UTF8: &str = "application/json; charset=utf-8";
+
 pub struct PreEncodedJson<T> {
     bytes: Bytes,
     _schema: PhantomData<fn() -> T>,
@@ -25,7 +28,7 @@ impl<T> PreEncodedJson<T> {
 }
 
 impl<T: Type> Payload for PreEncodedJson<T> {
-    const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
+    const CONTENT_TYPE: &'static str = JSON_UTF8;
 
     fn schema_ref() -> MetaSchemaRef {
         T::schema_ref()
@@ -38,8 +41,6 @@ impl<T: Type> Payload for PreEncodedJson<T> {
 
 impl<T> IntoResponse for PreEncodedJson<T> {
     fn into_response(self) -> Response {
-        Response::builder()
-            .content_type("application/json; charset=utf-8")
-            .body(self.bytes)
+        Response::builder().content_type(JSON_UTF8).body(self.bytes)
     }
 }
